@@ -1,0 +1,1 @@
+"""demodata package."""
