@@ -1,0 +1,1 @@
+"""Generic Dagster glue shared by the domains (dbt translator, GX adapter)."""
