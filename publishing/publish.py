@@ -1,0 +1,277 @@
+"""Atomic publication of the BI tables.
+
+BI tools read ``$SALESPLAN_HOME/published``, never the working warehouse (DuckDB lets no other
+process open a file while a writer holds it). A publication is a complete, immutable snapshot
+folder; the only thing that changes in place is one symlink::
+
+    published/
+      current -> snapshots/000042          the single atomic switch (rename of a symlink)
+      salesplan.duckdb -> current/salesplan.duckdb
+      snapshots/000042/
+        salesplan.duckdb                   serving file: every published table, every version
+        <table>/<YYYY-MM>.parquet          one file per as-of month (and per scenario)
+        _publication.json                  what this snapshot holds: versions, row counts
+
+A reader that opens ``published/salesplan.duckdb`` (read-only) or resolves ``published/current``
+once sees one whole snapshot: the previous one or the new one, never a mix, and never a lock
+error, because no process ever writes a file after it has been published. Files of as-of months
+other than the one being published are hard-linked from the previous snapshot, so a publication
+costs the size of one month, and replaying a month rewrites only that month's files, which are
+byte-identical when the inputs are (rows sorted, no wall-clock values).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from salesplan.months import format_month
+
+SNAPSHOTS = "snapshots"
+CURRENT = "current"
+SERVING_FILE = "salesplan.duckdb"
+MANIFEST_FILE = "_publication.json"
+# Snapshots kept besides the current one, so a reader that resolved `current` just before a
+# switch can finish reading; older ones are deleted.
+SNAPSHOTS_KEPT = 3
+_STAGING_PREFIX = ".staging-"
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """One table of the BI contract and where its rows come from in the warehouse.
+
+    Attributes:
+        name: the published table name.
+        source: the warehouse relation holding the rows.
+        versioned_source: the source already holds every as-of version in ``as_of_month``;
+            otherwise it holds the current as-of month only and the column is added.
+        by_scenario: rows carry a ``scenario`` column and are published one file per scenario.
+    """
+
+    name: str
+    source: str
+    versioned_source: bool
+    by_scenario: bool = False
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one call to :func:`publish` produced."""
+
+    snapshot: Path
+    as_of_month: str
+    row_counts: dict[str, int]
+
+    @property
+    def serving_file(self) -> Path:
+        """The serving DuckDB file of this snapshot."""
+        return self.snapshot / SERVING_FILE
+
+
+def publish(
+    warehouse: duckdb.DuckDBPyConnection,
+    published_root: Path,
+    as_of: dt.date,
+    tables: Sequence[PublishedTable],
+) -> Publication:
+    """Publish the as-of version of ``tables`` as a new snapshot and switch readers to it.
+
+    Args:
+        warehouse: an open connection to the working warehouse.
+        published_root: the ``published/`` folder.
+        as_of: the as-of month being published (its first day).
+        tables: the tables of the BI contract.
+
+    Returns:
+        The new snapshot and the row counts of this month's version of every table.
+    """
+    month = format_month(as_of)
+    snapshots = published_root / SNAPSHOTS
+    snapshots.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_staging(snapshots)
+    previous = _current_snapshot(published_root)
+    staging = snapshots / f"{_STAGING_PREFIX}{os.getpid()}"
+    staging.mkdir()
+
+    row_counts: dict[str, int] = {}
+    for table in tables:
+        folder = staging / table.name
+        folder.mkdir()
+        if previous is not None:
+            _link_other_months(previous / table.name, folder, month)
+        row_counts[table.name] = _export_month(warehouse, table, as_of, folder)
+
+    manifest = _write_manifest(staging, month, tables, row_counts)
+    _build_serving_file(staging, tables, manifest)
+    snapshot = snapshots / _next_snapshot_name(snapshots)
+    staging.rename(snapshot)
+    _fsync_dir(snapshots)
+    _switch_current(published_root, snapshot)
+    _ensure_serving_link(published_root)
+    _prune(snapshots, keep=snapshot)
+    return Publication(snapshot=snapshot, as_of_month=month, row_counts=row_counts)
+
+
+def current_snapshot(published_root: Path) -> Path | None:
+    """Return the snapshot readers currently see, or None before the first publication."""
+    return _current_snapshot(published_root)
+
+
+def _export_month(
+    warehouse: duckdb.DuckDBPyConnection, table: PublishedTable, as_of: dt.date, folder: Path
+) -> int:
+    month = format_month(as_of)
+    if table.versioned_source:
+        relation = f"select * from {table.source} where as_of_month = $as_of"
+    else:
+        relation = f"select cast($as_of as date) as as_of_month, * from {table.source}"
+    scenarios: Iterable[str | None] = [None]
+    if table.by_scenario:
+        scenarios = [
+            row[0]
+            for row in warehouse.execute(
+                f"select distinct scenario from ({relation}) order by 1", {"as_of": as_of}
+            ).fetchall()
+        ]
+        for stale in folder.glob(f"{month}--*.parquet"):
+            stale.unlink()
+    total = 0
+    for scenario in scenarios:
+        query = relation
+        target = folder / f"{month}.parquet"
+        parameters: dict[str, object] = {"as_of": as_of}
+        if scenario is not None:
+            query = f"select * from ({relation}) where scenario = $scenario"
+            target = folder / f"{month}--{scenario}.parquet"
+            parameters["scenario"] = scenario
+        # ORDER BY ALL gives one total order, so the same rows always make the same bytes.
+        warehouse.execute(
+            f"copy ({query} order by all) to '{_sql_path(target)}' "
+            "(format parquet, compression zstd)",
+            parameters,
+        )
+        total += warehouse.execute(
+            f"select count(*) from read_parquet('{_sql_path(target)}')"
+        ).fetchone()[0]
+    return total
+
+
+def _link_other_months(previous: Path, folder: Path, month: str) -> None:
+    if not previous.is_dir():
+        return
+    for file in previous.glob("*.parquet"):
+        if file.name == f"{month}.parquet" or file.name.startswith(f"{month}--"):
+            continue
+        os.link(file, folder / file.name)
+
+
+def _build_serving_file(
+    staging: Path, tables: Sequence[PublishedTable], manifest: dict[str, object]
+) -> None:
+    serving = duckdb.connect(str(staging / SERVING_FILE))
+    try:
+        # One row per table: lets a reader check that what it reads is one whole publication.
+        serving.execute(
+            "create table _publication (published_as_of_month varchar, table_name varchar, "
+            "versions varchar[], total_rows bigint)"
+        )
+        for table in tables:
+            files = sorted((staging / table.name).glob("*.parquet"))
+            if files:
+                listing = ", ".join(f"'{_sql_path(file)}'" for file in files)
+                serving.execute(
+                    f"create table {table.name} as select * from read_parquet([{listing}]) "
+                    "order by all"
+                )
+            total = serving.execute(
+                f"select count(*) from {table.name}" if files else "select 0"
+            ).fetchone()[0]
+            versions = manifest["tables"][table.name]["versions"]  # type: ignore[index]
+            serving.execute(
+                "insert into _publication values (?, ?, ?, ?)",
+                [manifest["published_as_of_month"], table.name, versions, total],
+            )
+        serving.execute("checkpoint")
+    finally:
+        serving.close()
+
+
+def _write_manifest(
+    staging: Path, month: str, tables: Sequence[PublishedTable], row_counts: dict[str, int]
+) -> dict[str, object]:
+    manifest: dict[str, object] = {
+        "published_as_of_month": month,
+        "tables": {
+            table.name: {
+                "versions": sorted(
+                    {file.stem.split("--")[0] for file in (staging / table.name).glob("*.parquet")}
+                ),
+                "rows_this_version": row_counts[table.name],
+            }
+            for table in tables
+        },
+    }
+    (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return manifest
+
+
+def _current_snapshot(published_root: Path) -> Path | None:
+    link = published_root / CURRENT
+    if not link.is_symlink():
+        return None
+    return (published_root / os.readlink(link)).resolve()
+
+
+def _next_snapshot_name(snapshots: Path) -> str:
+    numbers = [int(p.name) for p in snapshots.iterdir() if p.name.isdigit()]
+    return f"{max(numbers, default=0) + 1:06d}"
+
+
+def _switch_current(published_root: Path, snapshot: Path) -> None:
+    temporary = published_root / f"{CURRENT}.{os.getpid()}.tmp"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(Path(SNAPSHOTS) / snapshot.name)
+    os.replace(temporary, published_root / CURRENT)  # atomic on POSIX
+    _fsync_dir(published_root)
+
+
+def _ensure_serving_link(published_root: Path) -> None:
+    link = published_root / SERVING_FILE
+    if not link.is_symlink():
+        if link.exists():
+            link.unlink()
+        link.symlink_to(Path(CURRENT) / SERVING_FILE)
+
+
+def _prune(snapshots: Path, keep: Path) -> None:
+    numbered = sorted(p for p in snapshots.iterdir() if p.name.isdigit())
+    for old in numbered[: -(SNAPSHOTS_KEPT + 1)]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_abandoned_staging(snapshots: Path) -> None:
+    """Delete staging folders left by a publication that was killed before its switch."""
+    for folder in snapshots.glob(f"{_STAGING_PREFIX}*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,123 @@
+import datetime as dt
+import hashlib
+import os
+
+import duckdb
+import pytest
+
+from publishing.publish import PublishedTable, current_snapshot, publish
+
+TABLES = (
+    PublishedTable("fct_bookings_monthly", "marts.fct_bookings_monthly", versioned_source=False),
+    PublishedTable("target_plan", "plan.target_plan", versioned_source=True, by_scenario=True),
+)
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    connection.execute("create schema marts; create schema plan")
+    connection.execute(
+        "create table plan.target_plan (as_of_month date, scenario varchar, node varchar, "
+        "period varchar, adjusted_target decimal(18, 2))"
+    )
+    yield connection
+    connection.close()
+
+
+def _replan(connection, as_of, bookings, scenario="official"):
+    """Stand in for one re-plan: rebuild the current-month marts, add a plan version."""
+    connection.execute(
+        "create or replace table marts.fct_bookings_monthly as "
+        "select * from (values (date '2026-09-01', 'EAST', ?), (date '2026-10-01', 'EAST', ?)) "
+        "t(month, region, bookings_amount)",
+        [bookings, bookings + 1],
+    )
+    connection.execute(
+        "delete from plan.target_plan where as_of_month = ? and scenario = ?", [as_of, scenario]
+    )
+    connection.execute(
+        "insert into plan.target_plan values (?, ?, 'company', '2026-12', ?)",
+        [as_of, scenario, bookings * 10],
+    )
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_publication_switches_readers_to_a_complete_new_snapshot(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    first = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
+    _replan(warehouse, dt.date(2026, 11, 1), 200)
+    second = publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
+
+    assert current_snapshot(published) == second.snapshot != first.snapshot
+    reader = duckdb.connect(str(published / "salesplan.duckdb"), read_only=True)
+    versions = reader.execute(
+        "select as_of_month, sum(bookings_amount) from fct_bookings_monthly group by 1 order by 1"
+    ).fetchall()
+    assert versions == [(dt.date(2026, 10, 1), 201), (dt.date(2026, 11, 1), 401)]
+    info = dict(reader.execute("select table_name, total_rows from _publication").fetchall())
+    assert info == {"fct_bookings_monthly": 4, "target_plan": 2}
+    reader.close()
+
+
+def test_other_months_are_hard_linked_not_copied(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    first = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
+    _replan(warehouse, dt.date(2026, 11, 1), 200)
+    second = publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
+    old = first.snapshot / "fct_bookings_monthly" / "2026-10.parquet"
+    linked = second.snapshot / "fct_bookings_monthly" / "2026-10.parquet"
+    assert os.stat(old).st_ino == os.stat(linked).st_ino
+
+
+def test_replaying_a_month_reproduces_its_files_byte_for_byte(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    first = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
+    before = {p.relative_to(first.snapshot): _sha(p) for p in first.snapshot.rglob("*.parquet")}
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    again = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
+    after = {p.relative_to(again.snapshot): _sha(p) for p in again.snapshot.rglob("*.parquet")}
+    assert again.snapshot != first.snapshot
+    assert before == after
+
+
+def test_a_scenario_is_published_beside_the_official_plan_without_changing_it(warehouse, tmp_path):
+    published = tmp_path / "published"
+    as_of = dt.date(2026, 11, 1)
+    _replan(warehouse, as_of, 200)
+    official = publish(warehouse, published, as_of, TABLES)
+    official_file = official.snapshot / "target_plan" / "2026-11--official.parquet"
+    _replan(warehouse, as_of, 300, scenario="aggressive")
+    both = publish(warehouse, published, as_of, TABLES)
+    assert sorted(p.name for p in (both.snapshot / "target_plan").iterdir()) == [
+        "2026-11--aggressive.parquet",
+        "2026-11--official.parquet",
+    ]
+    assert _sha(both.snapshot / "target_plan" / "2026-11--official.parquet") == _sha(official_file)
+
+
+def test_a_failed_publication_leaves_the_previous_snapshot_current(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    good = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
+    broken = (*TABLES, PublishedTable("missing", "plan.does_not_exist", versioned_source=True))
+    with pytest.raises(duckdb.CatalogException):
+        publish(warehouse, published, dt.date(2026, 11, 1), broken)
+    assert current_snapshot(published) == good.snapshot
+    # The next publication cleans up what the failed one left behind.
+    publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
+    assert not list((published / "snapshots").glob(".staging-*"))
+
+
+def test_only_a_few_old_snapshots_are_kept(warehouse, tmp_path):
+    published = tmp_path / "published"
+    for month in range(1, 8):
+        _replan(warehouse, dt.date(2026, month, 1), month)
+        publish(warehouse, published, dt.date(2026, month, 1), TABLES)
+    assert len([p for p in (published / "snapshots").iterdir() if p.name.isdigit()]) == 4
