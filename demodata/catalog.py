@@ -21,7 +21,8 @@ class Region:
         name_en: English display name.
         name_zh: Chinese display name (also the label in the Chinese CRM export).
         weight: share of the company's sales headcount at the end of the history.
-        growth: yearly bookings growth the region is built to show.
+        growth: yearly growth of the region's new business (headcount and productivity);
+            bookings grow faster everywhere as the renewal book and the product mix build up.
         market_potential: addressable yearly software spend in CNY at the start of 2021.
         international: sells in USD/HKD, exports through Salesforce, Western calendar.
     """
@@ -36,14 +37,14 @@ class Region:
 
 
 REGIONS: tuple[Region, ...] = (
-    Region("EAST", "East China", "华东", 0.25, 0.20, 9.0e9),
-    Region("SOUTH", "South China", "华南", 0.18, 0.16, 6.5e9),
-    Region("NORTH", "North China", "华北", 0.20, 0.10, 7.5e9),
-    Region("CENTRAL", "Central China", "华中", 0.10, 0.19, 3.2e9),
-    Region("SOUTHWEST", "Southwest China", "西南", 0.08, 0.24, 2.6e9),
-    Region("NORTHWEST", "Northwest China", "西北", 0.04, 0.07, 1.2e9),
-    Region("NORTHEAST", "Northeast China", "东北", 0.05, 0.01, 1.5e9),
-    Region("INTL", "International", "国际", 0.10, 0.28, 4.0e9, international=True),
+    Region("EAST", "East China", "华东", 0.25, 0.18, 9.0e9),
+    Region("SOUTH", "South China", "华南", 0.18, 0.14, 6.5e9),
+    Region("NORTH", "North China", "华北", 0.20, 0.05, 7.5e9),
+    Region("CENTRAL", "Central China", "华中", 0.10, 0.22, 3.2e9),
+    Region("SOUTHWEST", "Southwest China", "西南", 0.08, 0.30, 2.6e9),
+    Region("NORTHWEST", "Northwest China", "西北", 0.04, 0.02, 1.2e9),
+    Region("NORTHEAST", "Northeast China", "东北", 0.05, -0.06, 1.5e9),
+    Region("INTL", "International", "国际", 0.10, 0.32, 4.0e9, international=True),
 )
 REGION_BY_CODE = {region.code: region for region in REGIONS}
 

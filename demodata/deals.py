@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from demodata import catalog
-from demodata.calendar import MINUTES_PER_DAY, NULL, business_minutes, month_index
+from demodata.calendar import EPOCH, MINUTES_PER_DAY, NULL, business_minutes, day_of, month_index
 from demodata.people import Organisation, company_names, owner_at
 from demodata.world import World
 from salesplan.entities import LIFECYCLE_STAGES
+from salesplan.spring_festival import slowdown_window
 
 NEW, EXPANSION, RENEWAL = 0, 1, 2
 # Stage codes follow salesplan.entities.OPPORTUNITY_STAGES.
@@ -87,7 +88,7 @@ def _pick(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (cumulative <= target[:, None]).sum(axis=1).clip(0, weights.shape[1] - 1)
 
 
-def _month_weights(world: World) -> np.ndarray:
+def month_weights(world: World) -> np.ndarray:
     """Return ``(2, n_months)`` business-day weight of each month, relative to the average."""
     calendar = world.calendar
     n_months = calendar.month_starts.size - 1
@@ -114,7 +115,7 @@ def sample_close_days(
     month, and few close during the Spring Festival. The day inside the month favours its end.
     """
     calendar = world.calendar
-    month_weights = _month_weights(world)
+    weights_by_month = month_weights(world)
     season = np.array(catalog.CLOSE_SEASON)
     last_month = calendar.month_starts.size - 2
     result = np.empty(created_day.size, dtype=np.int64)
@@ -127,7 +128,9 @@ def sample_close_days(
         target = created_day[rows] + cycle_days[rows]
         width = 0.3 * cycle_days[rows] + 12
         kernel = np.exp(-0.5 * ((middle - target[:, None]) / width[:, None]) ** 2)
-        weight = kernel * season[months % 12] * month_weights[calendar_code[rows][:, None], months]
+        weight = (
+            kernel * season[months % 12] * weights_by_month[calendar_code[rows][:, None], months]
+        )
         chosen = months[np.arange(months.shape[0]), _pick(weight + 1e-12, rng)]
         low = np.maximum(calendar.month_starts[chosen], earliest)
         high = calendar.month_starts[chosen + 1] - 1
@@ -187,7 +190,7 @@ def _new_business(
     productivity = (1 + growth) ** (0.4 * (month_grid - world.first_month) / 12)
     calendar_code = world.region_calendar[region]
     season = np.array(catalog.CREATE_SEASON)[month_grid % 12]
-    business_days = _month_weights(world)[calendar_code, month_grid]
+    business_days = month_weights(world)[calendar_code, month_grid]
     rate = (
         catalog.NEW_OPPORTUNITIES_PER_REP_MONTH
         * world.size.volume
@@ -395,8 +398,9 @@ def _renewals(
         created_day = world.calendar.sample_days(
             calendar_code, anniversary - lead_time - 3, anniversary - lead_time + 3, rng
         )
+        close_day = anniversary + np.round(rng.normal(0, 8, n)).astype(np.int64)
         close_day = np.maximum(
-            anniversary + np.round(rng.normal(0, 8, n)).astype(np.int64), created_day + 14
+            _around_spring_festival(world, close_day, region, rng), created_day + 14
         )
         segment = parents["segment"].to_numpy()
         frame = pd.DataFrame(
@@ -428,6 +432,25 @@ def _renewals(
     if not frames:
         return deals.iloc[:0]
     return pd.concat(frames)
+
+
+def _around_spring_festival(
+    world: World, day: np.ndarray, region: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Move China renewals due in the Spring Festival slowdown to just before or after it.
+
+    Customers sign before leaving for the holiday or once they are back; that is how the
+    holiday moves renewal bookings between January and February.
+    """
+    china = ~np.array([r.international for r in world.regions])[region]
+    day = day.copy()
+    for year in range(EPOCH.year, world.calendar.last.year + 1):
+        slow_start, slow_end = (day_of(d) for d in slowdown_window(year))
+        inside = china & (day >= slow_start) & (day <= slow_end)
+        before = slow_start - rng.integers(1, 10, day.size)
+        after = slow_end + rng.integers(1, 15, day.size)
+        day = np.where(inside, np.where(rng.random(day.size) < 0.5, before, after), day)
+    return day
 
 
 def _finish(

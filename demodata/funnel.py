@@ -12,7 +12,7 @@ import pandas as pd
 
 from demodata import catalog
 from demodata.calendar import MINUTES_PER_DAY, NULL, business_minutes
-from demodata.deals import NEW, Deals, line_mix
+from demodata.deals import NEW, Deals, line_mix, month_weights
 from demodata.people import Organisation
 from demodata.world import World
 
@@ -133,7 +133,15 @@ def _other_leads(
     counts = np.zeros((n_regions, months.size), dtype=np.int64)
     in_range = (month >= months[0]) & (month <= months[-1])
     np.add.at(counts, (converting["region"].to_numpy()[in_range], month[in_range] - months[0]), 1)
-    expected = counts * (1 / catalog.LEAD_CONVERSION - 1)
+    # Marketing volume follows the deal flow, smoothed over five months (the realised
+    # conversions of one region-month are too few to scale from), then this month's business
+    # days: that is where the Spring Festival dip of the leads comes from.
+    business_days = month_weights(world)[world.region_calendar][:, months]
+    deseasoned = counts / business_days
+    kernel = np.ones(5) / 5
+    padded = np.pad(deseasoned, ((0, 0), (2, 2)), mode="edge")
+    smooth = np.array([np.convolve(row, kernel, mode="valid") for row in padded])
+    expected = smooth * business_days * (1 / catalog.LEAD_CONVERSION - 1)
     new_counts = rng.poisson(expected)
     region = np.repeat(np.repeat(np.arange(n_regions), months.size), new_counts.ravel())
     month = np.repeat(np.tile(months, n_regions), new_counts.ravel())

@@ -102,7 +102,8 @@ def _simulate_reps(world: World) -> tuple[pd.DataFrame]:
     total_weight = sum(region.weight for region in regions)
     rows: list[dict[str, object]] = []
     team_names: list[str] = []
-    early_start, early_end = day_of(dt.date(2015, 6, 1)), day_of(dt.date(2018, 12, 1))
+    # Managers and the first reps were hired before the simulation starts (2017).
+    early_start, early_end = day_of(dt.date(2015, 6, 1)), day_of(dt.date(2016, 12, 1))
 
     def hire(
         region_index: int, team: int, manager: int, day: int, tier: int, is_manager: bool

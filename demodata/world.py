@@ -14,10 +14,10 @@ from demodata.sizes import Size
 from salesplan.months import add_months, parse_month
 
 HISTORY_START = "2021-01"
-# Deals are simulated from this month so that 2021 already has renewals, expansions and an
-# open pipeline, like any going concern; records before HISTORY_START are not extracted unless
-# they were still open then (opportunities) or are referenced (accounts).
-BURN_IN_START = "2019-01"
+# Deals are simulated from this month so that 2021 already has a mature renewal book,
+# expansions and an open pipeline, like any going concern; records before HISTORY_START are
+# not extracted unless they were still open then (opportunities) or are referenced (accounts).
+BURN_IN_START = "2017-01"
 # Deals are simulated this many months past the end so that leads created in the last months
 # have the opportunities they convert into (their conversion is simply not extracted yet).
 LOOKAHEAD_MONTHS = 3
