@@ -1,0 +1,384 @@
+"""Manager adjustments and locks (top-down meets bottom-up), and the exact split of a parent.
+
+An adjustment sets one cell, ``(metric, node, period)``, to a value: the node's target for a
+month (``YYYY-MM``) or its full-year target (``YYYY``, actuals included). A *locked* adjustment
+is kept exactly in every re-plan and its siblings are re-spread so that totals still hold; an
+infeasible set of locks is an error naming the node, the period and the excess. An unlocked
+adjustment is a bottom-up proposal: it is kept when it fits, and when the proposals of one parent
+and period do not fit next to the locks they are scaled down together in proportion.
+
+Adjustments for months already closed are skipped: a closed month keeps the value it had, which
+already honoured the lock while the month was open. Adjustments for other fiscal years belong
+to those years' plans and are skipped too.
+
+A node's annual target from ``annual_targets`` (a scope below ``company``) works like a locked
+full-year cell, except that a node which already sold more than its target simply gets nothing
+more this year instead of an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planning.calendar import FiscalCalendar
+from planning.hierarchy import NodePathError, format_node, parse_node
+from planning.inputs import PlanningInputError, bad_value, require_columns, row_ref, text_or_none
+from planning.money import IntArray, capped_largest_remainder, largest_remainder, to_minor
+from salesplan.months import format_month, parse_month
+
+
+class InfeasibleLockError(PlanningInputError):
+    """Locks or fixed targets that cannot all hold; the message names node, period and excess."""
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One manager adjustment of one cell.
+
+    Attributes:
+        metric: the target stream.
+        node: canonical node path.
+        month: the month it sets, or ``None`` for the full fiscal year.
+        value: the value in minor units.
+        locked: hard lock (``True``) or proposal (``False``).
+        where: the row it came from, for messages.
+    """
+
+    metric: str
+    node: str
+    month: dt.date | None
+    value: int
+    locked: bool
+    where: str
+
+
+def parse_adjustments(
+    frame: pd.DataFrame | None,
+    *,
+    streams: Mapping[str, int],
+    hierarchy: Sequence[str],
+    calendar: FiscalCalendar,
+    fiscal_year: int,
+    as_of: dt.date,
+) -> list[Adjustment]:
+    """Validate the adjustments input and return the ones that apply to this re-plan.
+
+    Args:
+        frame: ``metric, node, period, value, locked[, reason, author]`` or ``None``.
+        streams: metric -> minor units per major unit of every configured stream.
+        hierarchy: the segment dimension order (for node paths).
+        calendar: the fiscal calendar.
+        fiscal_year: the year being planned.
+        as_of: the as-of month; months before it are closed.
+
+    Returns:
+        The adjustments of ``fiscal_year`` for open months or the full year, in input order.
+
+    Raises:
+        PlanningInputError: for an unknown metric, a malformed node or period, a negative or
+            missing value, or two different adjustments of one cell.
+    """
+    if frame is None or frame.empty:
+        return []
+    require_columns("adjustments", frame)
+    seen: dict[tuple[str, str, str], tuple[int, bool, str]] = {}
+    result: list[Adjustment] = []
+    for index, row in frame.iterrows():
+        where = row_ref("adjustments", frame, index)
+        metric = text_or_none(row["metric"]) or "bookings"
+        if metric not in streams:
+            raise bad_value(
+                "adjustments", frame, index, "metric", f"no stream plans it ({', '.join(streams)})"
+            )
+        try:
+            node = format_node(parse_node(str(row["node"]), hierarchy))
+        except NodePathError as error:
+            raise bad_value("adjustments", frame, index, "node", str(error)) from None
+        period = str(row["period"]).strip()
+        month, year = _parse_period(frame, index, period, calendar)
+        value = row["value"]
+        if value is None or pd.isna(value):
+            raise bad_value("adjustments", frame, index, "value", "missing value")
+        try:
+            amount = float(value)
+        except (TypeError, ValueError):
+            raise bad_value("adjustments", frame, index, "value", "not a number") from None
+        if amount < 0:
+            raise bad_value("adjustments", frame, index, "value", "targets cannot be negative")
+        locked_cell = row["locked"]
+        locked = (
+            True
+            if locked_cell is None or pd.isna(locked_cell)
+            else _as_bool(frame, index, locked_cell)
+        )
+        minor = int(to_minor([amount], streams[metric])[0])
+        key = (metric, node, period if month is None else format_month(month))
+        if key in seen:
+            previous_value, previous_locked, previous_where = seen[key]
+            if (previous_value, previous_locked) != (minor, locked):
+                raise PlanningInputError(
+                    f"{where} and {previous_where}: conflicting adjustments for one cell "
+                    f"(metric {metric}, node {node}, period {key[2]}): "
+                    f"{amount} (locked={locked}) vs {previous_value / streams[metric]} "
+                    f"(locked={previous_locked}); keep one row per cell"
+                )
+            continue
+        seen[key] = (minor, locked, where)
+        if year != fiscal_year or (month is not None and month < as_of):
+            continue
+        result.append(Adjustment(metric, node, month, minor, locked, where))
+    return result
+
+
+def _parse_period(
+    frame: pd.DataFrame, index: object, period: str, calendar: FiscalCalendar
+) -> tuple[dt.date | None, int]:
+    if len(period) == 4 and period.isdigit():
+        return None, int(period)
+    try:
+        month = parse_month(period)
+    except ValueError:
+        raise bad_value(
+            "adjustments",
+            frame,
+            index,
+            "period",
+            "adjustments set a month (YYYY-MM) or a fiscal year (YYYY)",
+        ) from None
+    return month, calendar.fiscal_year(month)
+
+
+def _as_bool(frame: pd.DataFrame, index: object, value: object) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "y", "t"):
+        return True
+    if text in ("false", "0", "no", "n", "f"):
+        return False
+    raise bad_value("adjustments", frame, index, "locked", "must be true or false")
+
+
+@dataclass(frozen=True)
+class CellFix:
+    """A fixed value of one child in one open month (a month adjustment)."""
+
+    value: int
+    hard: bool
+    where: str
+
+
+@dataclass(frozen=True)
+class AnnualFix:
+    """A fixed remaining amount of one child over the open months.
+
+    ``remaining`` is the full-year value minus the child's actuals to date; ``hard`` says
+    whether an impossible value is an error (a lock) or is clamped (an official target).
+    """
+
+    remaining: int
+    hard: bool
+    where: str
+
+
+def split_parent(
+    parent: str,
+    totals: IntArray,
+    children: Sequence[str],
+    weights: np.ndarray,
+    eligible: np.ndarray,
+    *,
+    months: Sequence[dt.date],
+    cell_fixes: Mapping[tuple[int, int], CellFix] | None = None,
+    annual_fixes: Mapping[int, AnnualFix] | None = None,
+    unassigned: int | None = None,
+    money: Callable[[int], str] = str,
+) -> IntArray:
+    """Split a parent's open-month targets exactly among its children, honouring fixed cells.
+
+    Order: fixed month cells first (hard, then proposals scaled to fit), then children with a
+    fixed remaining for the year (spread over their free months in proportion to the room the
+    parent has left each month), then every other child by ``weights``, month by month.
+
+    Args:
+        parent: the parent's path (for messages).
+        totals: the parent's target per open month (minor units).
+        children: child paths, in order.
+        weights: shape ``(children, months)`` non-negative weights (zero for ineligible cells).
+        eligible: shape ``(children, months)``: whether a child may take a new target.
+        months: the open months (for messages).
+        cell_fixes: ``(child index, month index) -> CellFix``.
+        annual_fixes: ``child index -> AnnualFix``.
+        unassigned: index of the ``UNASSIGNED`` child, which takes what no eligible child can.
+        money: formats minor units for messages.
+
+    Returns:
+        Shape ``(children, months)`` integers; every column sums exactly to ``totals``.
+
+    Raises:
+        InfeasibleLockError: naming the node, period and excess when the fixes cannot hold.
+    """
+    cell_fixes = cell_fixes or {}
+    annual_fixes = annual_fixes or {}
+    n_children, n_months = len(children), len(totals)
+    result = np.zeros((n_children, n_months), dtype=np.int64)
+    room = np.asarray(totals, dtype=np.int64).copy()
+    fixed_mask = np.zeros((n_children, n_months), dtype=bool)
+
+    # 1. Month cells: hard locks must fit; proposals share what is left.
+    for m in range(n_months):
+        cells = [(c, fix) for (c, mm), fix in cell_fixes.items() if mm == m]
+        if not cells:
+            continue
+        hard = [(c, fix) for c, fix in cells if fix.hard]
+        soft = [(c, fix) for c, fix in cells if not fix.hard]
+        hard_total = sum(fix.value for _, fix in hard)
+        if hard_total > room[m]:
+            names = ", ".join(children[c] for c, _ in hard)
+            raise InfeasibleLockError(
+                f"{parent}, {format_month(months[m])}: locked children ({names}) add up to "
+                f"{money(hard_total)}, {money(hard_total - int(room[m]))} more than the parent's "
+                f"target {money(int(room[m]))}"
+            )
+        for c, fix in hard:
+            result[c, m] = fix.value
+            fixed_mask[c, m] = True
+        room[m] -= hard_total
+        if soft:
+            values = np.array([fix.value for _, fix in soft], dtype=np.int64)
+            share = values if values.sum() <= room[m] else largest_remainder(int(room[m]), values)
+            for (c, _), amount in zip(soft, share, strict=True):
+                result[c, m] = int(amount)
+                fixed_mask[c, m] = True
+            room[m] -= int(share.sum())
+
+    # 2. Children with a fixed remaining for the year.
+    annual_children = sorted(annual_fixes)
+    remaining_of: dict[int, int] = {}
+    for c in annual_children:
+        fix = annual_fixes[c]
+        already = int(result[c].sum())
+        remaining = fix.remaining - already
+        if remaining < 0:
+            if fix.hard:
+                raise InfeasibleLockError(
+                    f"{children[c]}: its locked months add up to {money(already)}, "
+                    f"{money(-remaining)} more than its remaining full-year target "
+                    f"{money(fix.remaining)} ({fix.where})"
+                )
+            remaining = 0
+        remaining_of[c] = remaining
+    hard_need = sum(remaining_of[c] for c in annual_children if annual_fixes[c].hard)
+    available = int(room.sum())
+    if hard_need > available:
+        names = ", ".join(children[c] for c in annual_children if annual_fixes[c].hard)
+        raise InfeasibleLockError(
+            f"{parent}, fiscal year: children with fixed annual targets ({names}) need "
+            f"{money(hard_need)} for the rest of the year, {money(hard_need - available)} more "
+            f"than the parent's remaining {money(available)}"
+        )
+    soft_children = [c for c in annual_children if not annual_fixes[c].hard]
+    soft_need = sum(remaining_of[c] for c in soft_children)
+    if soft_children and soft_need > available - hard_need:
+        scaled = (
+            largest_remainder(
+                available - hard_need, [max(remaining_of[c], 0) for c in soft_children]
+            )
+            if soft_need > 0
+            else np.zeros(len(soft_children), dtype=np.int64)
+        )
+        for c, amount in zip(soft_children, scaled, strict=True):
+            remaining_of[c] = int(amount)
+    for c in annual_children:
+        allowed = ~fixed_mask[c] & eligible[c]
+        caps = np.where(allowed, room, 0)
+        need = remaining_of[c]
+        if need > int(caps.sum()):
+            raise InfeasibleLockError(
+                f"{children[c]}: its fixed annual target needs {money(need)} in the open months "
+                f"but only {money(int(caps.sum()))} is left in the months it can take "
+                f"({annual_fixes[c].where})"
+            )
+        part = capped_largest_remainder(need, caps, caps) if need > 0 else np.zeros_like(room)
+        result[c] += part
+        room -= part
+        fixed_mask[c] = True
+
+    # 3. Everyone else, month by month, by weight.
+    for m in range(n_months):
+        if room[m] == 0:
+            continue
+        free = ~fixed_mask[:, m]
+        w = np.where(free, weights[:, m], 0.0)
+        if w.sum() <= 0.0:
+            w = np.where(free & eligible[:, m], 1.0, 0.0)
+        if w.sum() <= 0.0 and unassigned is not None and free[unassigned]:
+            w = np.zeros(n_children)
+            w[unassigned] = 1.0
+        if w.sum() <= 0.0:
+            raise InfeasibleLockError(
+                f"{parent}, {format_month(months[m])}: every child is locked or fixed, and they "
+                f"leave {money(int(room[m]))} of the parent's target unplaced; lock the parent "
+                f"to match or unlock a child"
+            )
+        result[:, m] += largest_remainder(int(room[m]), w)
+    return result
+
+
+def spread_over_months(
+    node: str,
+    total: int,
+    weights: np.ndarray,
+    *,
+    months: Sequence[dt.date],
+    cell_fixes: Mapping[int, CellFix] | None = None,
+    money: Callable[[int], str] = str,
+) -> IntArray:
+    """Spread a node's remaining ``total`` over the open months, keeping fixed months.
+
+    Hard-locked months keep their value, proposals share what is left (scaled down together
+    when they do not fit), and the other months split the rest by ``weights`` (evenly when the
+    weights of the free months are all zero).
+
+    Raises:
+        InfeasibleLockError: when the locked months exceed the total, or every month is fixed
+            and the fixes do not add up to it.
+    """
+    cell_fixes = cell_fixes or {}
+    result = np.zeros(len(months), dtype=np.int64)
+    hard = {m: fix for m, fix in cell_fixes.items() if fix.hard}
+    soft = {m: fix for m, fix in cell_fixes.items() if not fix.hard}
+    hard_total = sum(fix.value for fix in hard.values())
+    if hard_total > total:
+        raise InfeasibleLockError(
+            f"{node}: locked months add up to {money(hard_total)}, "
+            f"{money(hard_total - total)} more than its remaining target {money(total)}"
+        )
+    for m, fix in hard.items():
+        result[m] = fix.value
+    room = total - hard_total
+    if soft:
+        order = sorted(soft)
+        values = np.array([soft[m].value for m in order], dtype=np.int64)
+        share = values if values.sum() <= room else largest_remainder(room, values)
+        result[order] = share
+        room -= int(share.sum())
+    if room == 0:
+        return result
+    free = np.ones(len(months), dtype=bool)
+    free[list(cell_fixes)] = False
+    if not free.any():
+        raise InfeasibleLockError(
+            f"{node}: every open month is locked and the locks leave {money(room)} of its "
+            f"remaining target {money(total)} unplaced; unlock a month or change a lock"
+        )
+    w = np.where(free, np.asarray(weights, dtype=np.float64), 0.0)
+    if w.sum() <= 0.0:
+        w = free.astype(np.float64)
+    result += largest_remainder(room, w)
+    return result

@@ -1,0 +1,158 @@
+"""Exact splitting of whole amounts: money in minor units, largest-remainder rounding.
+
+Every planned amount is an integer number of minor units (fen for CNY, one customer for count
+targets). Splitting ``total`` by weights first gives each part the floor of its exact quota and
+then hands the leftover units, one each, to the parts with the largest fractional remainders
+(Hamilton's method). The parts are non-negative, sum exactly to ``total`` and each differs from
+its exact quota by less than one unit. Ties go to the lower index, so the result never depends
+on anything but the inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+class ZeroWeightError(ValueError):
+    """Every weight is zero, so a positive total has no proportional split."""
+
+
+def to_minor(amounts: npt.ArrayLike, minor_units: int = 100) -> IntArray:
+    """Convert amounts in major units (e.g. CNY with 2 decimals) to integer minor units.
+
+    Rounds half away from zero, which for values read from ``DECIMAL(18, 2)`` columns is exact:
+    the float closest to ``x.yz`` times 100 is within 1e-6 of an integer up to about 1e10 CNY.
+    """
+    values = np.asarray(amounts, dtype=np.float64) * minor_units
+    return (np.sign(values) * np.floor(np.abs(values) + 0.5)).astype(np.int64)
+
+
+def from_minor(amounts: npt.ArrayLike, minor_units: int = 100) -> FloatArray:
+    """Convert integer minor units back to major units (floats, for display and writing)."""
+    return np.asarray(amounts, dtype=np.float64) / minor_units
+
+
+def largest_remainder(total: int, weights: Sequence[float] | npt.ArrayLike) -> IntArray:
+    """Split a whole ``total`` into integer parts proportional to ``weights``.
+
+    Args:
+        total: the whole amount to split, ``>= 0``.
+        weights: non-negative, finite weights, at least one positive when ``total > 0``.
+
+    Returns:
+        Integer parts that sum exactly to ``total``; a zero weight always gets zero.
+
+    Raises:
+        ValueError: when ``total`` is negative or a weight is negative or not finite.
+        ZeroWeightError: when ``total > 0`` and every weight is zero.
+    """
+    total = int(total)
+    w = np.asarray(weights, dtype=np.float64)
+    if total < 0:
+        raise ValueError(f"cannot split a negative total {total}")
+    if w.size and (not np.all(np.isfinite(w)) or np.any(w < 0)):
+        raise ValueError(f"weights must be finite and non-negative: {w.tolist()}")
+    parts = np.zeros(w.shape, dtype=np.int64)
+    if total == 0:
+        return parts
+    weight_sum = float(w.sum())
+    if weight_sum <= 0.0:
+        raise ZeroWeightError(f"cannot split {total} over {w.size} parts that all weigh zero")
+    quotas = w * (total / weight_sum)
+    parts = np.floor(quotas).astype(np.int64)
+    # Float quotas of very large totals can overshoot by an ulp; never hand out more than total.
+    parts = np.minimum(parts, total)
+    leftover = total - int(parts.sum())
+    if leftover > 0:
+        remainders = np.where(w > 0, quotas - parts, -1.0)
+        order = np.argsort(-remainders, kind="stable")
+        parts[order[:leftover]] += 1
+    elif leftover < 0:
+        order = np.argsort(quotas - parts, kind="stable")
+        order = order[parts[order] > 0]
+        parts[order[:-leftover]] -= 1
+    return parts
+
+
+def largest_remainder_rows(totals: npt.ArrayLike, weights: npt.ArrayLike) -> IntArray:
+    """Split each of ``totals`` by the same ``weights``: a vectorized :func:`largest_remainder`.
+
+    Args:
+        totals: shape ``(n,)`` non-negative integers.
+        weights: shape ``(k,)`` non-negative weights with a positive sum.
+
+    Returns:
+        Shape ``(n, k)`` integers; row ``i`` sums exactly to ``totals[i]``.
+    """
+    t = np.asarray(totals, dtype=np.int64)
+    w = np.asarray(weights, dtype=np.float64)
+    if np.any(t < 0):
+        raise ValueError("cannot split negative totals")
+    weight_sum = float(w.sum())
+    if weight_sum <= 0.0:
+        if np.any(t > 0):
+            raise ZeroWeightError(f"cannot split positive totals over {w.size} zero weights")
+        return np.zeros((t.size, w.size), dtype=np.int64)
+    quotas = t[:, None].astype(np.float64) * (w[None, :] / weight_sum)
+    parts = np.minimum(np.floor(quotas).astype(np.int64), t[:, None])
+    leftover = t - parts.sum(axis=1)
+    if np.any(leftover < 0):
+        # Only reachable through float overshoot on huge totals; fall back to the exact path.
+        return np.vstack([largest_remainder(total, w) for total in t])
+    remainders = np.where(w[None, :] > 0, quotas - parts, -1.0)
+    order = np.argsort(-remainders, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    rows = np.arange(t.size)[:, None]
+    ranks[rows, order] = np.arange(w.size)[None, :]
+    parts += (ranks < leftover[:, None]).astype(np.int64)
+    return parts
+
+
+def capped_largest_remainder(total: int, weights: npt.ArrayLike, caps: npt.ArrayLike) -> IntArray:
+    """Split ``total`` proportionally to ``weights`` without any part exceeding its cap.
+
+    Water-filling: parts whose proportional quota exceeds their cap are set to the cap and the
+    rest is re-split among the others; when every positive-weight part is full, the leftover
+    goes to the remaining room in proportion to it.
+
+    Raises:
+        ValueError: when the caps together cannot hold ``total``.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    cap = np.asarray(caps, dtype=np.int64)
+    total = int(total)
+    room = int(cap.sum())
+    if total > room:
+        raise ValueError(f"cannot fit {total} into parts whose caps add up to {room}")
+    real = np.zeros(w.shape, dtype=np.float64)
+    free = (cap > 0) & (w > 0)
+    remaining = float(total)
+    while remaining > 1e-9 and free.any():
+        share = w * free
+        quotas = share * (remaining / share.sum())
+        over = free & (real + quotas > cap)
+        if not over.any():
+            real += quotas
+            remaining = 0.0
+            break
+        remaining -= float((cap[over] - real[over]).sum())
+        real[over] = cap[over]
+        free &= ~over
+    if remaining > 1e-9:
+        spare = cap - real
+        real += spare * (remaining / spare.sum())
+    # Round the real allocation: floors plus the leftover to the largest remainders, and a part
+    # only gets a unit when it still has room (a real quota <= cap never rounds above it).
+    parts = np.minimum(np.floor(real + 1e-9).astype(np.int64), cap)
+    leftover = total - int(parts.sum())
+    if leftover > 0:
+        remainders = np.where(parts < cap, real - parts, -np.inf)
+        order = np.argsort(-remainders, kind="stable")
+        parts[order[:leftover]] += 1
+    return parts

@@ -1,0 +1,232 @@
+"""The forecast-adjusted view: forecast, gap and probability of attaining each target.
+
+Forecasts arrive at the forecast grain (region x product line x channel) as a point forecast
+(``yhat``) and as sample paths. Per node and period:
+
+* ``forecast`` is the actuals of the period's closed months plus the forecast of its open
+  months;
+* ``p_attain`` is the share of sample paths ``i`` with
+  ``actual to date + sum of path i over the open months >= adjusted target``, the paths summed
+  over the node's segments path by path (never adding interval bounds). Paths with the same
+  index are summed across segments, so if the forecaster samples segments independently the
+  sum treats them as independent. A period with no open month has ``p_attain`` 1 when its
+  actual reached its period target, else 0.
+
+Below the forecast grain (reps and partners) there is no forecast of its own. A seller's share
+of its segment's forecast is its share of the segment's actuals over the trailing twelve months
+among the sellers who can sell that month (falling back to its share of the segment's target,
+then to an even split); its forecast is that share of the segment's ``yhat`` and its paths are
+that share of the segment's paths. So a rep whose target share is above their historical share
+gets a lower probability than their segment.
+
+A segment that the forecast does not cover counts as forecasting zero; a stream without any
+forecast has ``forecast`` and ``p_attain`` empty (NaN) for its open months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planning.inputs import PlanInputs, month_column
+from planning.money import FloatArray, IntArray
+from planning.redecompose import StreamData
+from salesplan.months import add_months
+
+# Half a minor unit: a path that reaches the target up to float noise counts as reaching it.
+_TOLERANCE = 0.5
+
+
+@dataclass
+class SegmentForecast:
+    """One stream's forecast at segment grain, in minor units.
+
+    Attributes:
+        yhat: shape ``(segments, 12)``; zero where the forecast has no value.
+        paths: shape ``(segments, 12, n_paths)`` or ``None`` without sample paths.
+        available: whether the stream has any forecast at all.
+    """
+
+    yhat: FloatArray
+    paths: FloatArray | None
+    available: bool
+
+
+def read_forecast(inputs: PlanInputs, data: StreamData) -> SegmentForecast:
+    """Map the forecast inputs of the stream's ``forecast_metric`` onto its segments and months."""
+    n_segments = len(data.segments)
+    yhat = np.zeros((n_segments, 12), dtype=np.float64)
+    metric = data.stream.forecast_metric
+    frame = inputs.frame("forecasts")
+    if metric is None or frame is None:
+        return SegmentForecast(yhat, None, available=False)
+    rows = frame[frame["metric"] == metric]
+    if rows.empty:
+        return SegmentForecast(yhat, None, available=False)
+    segment_index = _segment_index(data)
+    month_index = {month: m for m, month in enumerate(data.months)}
+    seg = _segment_positions(rows, data, segment_index)
+    months = month_column("forecasts", rows).map(month_index)
+    keep = seg.notna() & months.notna()
+    values = pd.to_numeric(rows["yhat"], errors="coerce").fillna(0.0).clip(lower=0.0)
+    np.add.at(
+        yhat,
+        (seg[keep].astype(int).to_numpy(), months[keep].astype(int).to_numpy()),
+        values[keep].to_numpy() * data.minor_units,
+    )
+    paths = None
+    path_frame = inputs.frame("forecast_paths")
+    if path_frame is not None:
+        path_rows = path_frame[path_frame["metric"] == metric]
+        if not path_rows.empty:
+            path_ids = np.sort(path_rows["path"].unique())
+            path_position = {path: p for p, path in enumerate(path_ids)}
+            seg = _segment_positions(path_rows, data, segment_index)
+            months = month_column("forecast_paths", path_rows).map(month_index)
+            keep = seg.notna() & months.notna()
+            paths = np.zeros((n_segments, 12, len(path_ids)), dtype=np.float64)
+            y = pd.to_numeric(path_rows["y"], errors="coerce").fillna(0.0).clip(lower=0.0)
+            np.add.at(
+                paths,
+                (
+                    seg[keep].astype(int).to_numpy(),
+                    months[keep].astype(int).to_numpy(),
+                    path_rows.loc[keep, "path"].map(path_position).to_numpy(),
+                ),
+                y[keep].to_numpy() * data.minor_units,
+            )
+    return SegmentForecast(yhat, paths, available=True)
+
+
+def _segment_index(data: StreamData) -> dict[tuple[str, ...], int]:
+    hierarchy = data.config.hierarchy
+    result = {}
+    for s, node in enumerate(data.segments):
+        values = data.tree.node_values(node)
+        result[tuple(values[dimension] for dimension in hierarchy)] = s
+    return result
+
+
+def _segment_positions(
+    rows: pd.DataFrame, data: StreamData, segment_index: dict[tuple[str, ...], int]
+) -> pd.Series:
+    keys = zip(*(rows[dimension].astype(str) for dimension in data.config.hierarchy), strict=True)
+    return pd.Series(
+        [segment_index.get(tuple(key)) for key in keys], index=rows.index, dtype=object
+    )
+
+
+def forecast_for_allocation(data: StreamData, forecast: SegmentForecast) -> FloatArray:
+    """Place each segment's ``yhat`` on the segment's first leaf (for exact node sums)."""
+    result = np.zeros((len(data.tree.leaf_keys), 12), dtype=np.float64)
+    first_leaf = np.full(len(data.segments), -1, dtype=np.int64)
+    for leaf in range(len(data.leaf_segment) - 1, -1, -1):
+        first_leaf[data.leaf_segment[leaf]] = leaf
+    result[first_leaf] = forecast.yhat
+    return result
+
+
+def seller_shares(data: StreamData, targets: IntArray) -> FloatArray:
+    """Each leaf's share of its segment's forecast per fiscal month (see the module docstring)."""
+    n_leaves = len(data.tree.leaf_keys)
+    segment = data.leaf_segment
+    last = add_months(data.as_of, -1)
+    first = add_months(data.as_of, -12)
+    columns = [i for i, month in enumerate(data.history_months) if first <= month <= last]
+    history = (
+        data.leaf_history[:, columns].sum(axis=1).clip(min=0).astype(np.float64)
+        if columns
+        else np.zeros(n_leaves)
+    )
+    eligible = data.leaf_eligible.astype(np.float64)
+    shares = np.zeros((n_leaves, 12), dtype=np.float64)
+    n_segments = len(data.segments)
+    for m in range(12):
+        candidates = (
+            history * eligible[:, m],
+            targets[:, m].astype(np.float64),
+            eligible[:, m],
+            np.ones(n_leaves),
+        )
+        chosen = np.zeros(n_leaves)
+        done = np.zeros(n_segments, dtype=bool)
+        for weights in candidates:
+            sums = np.bincount(segment, weights=weights, minlength=n_segments)
+            use = (sums > 0) & ~done
+            take = use[segment]
+            chosen[take] = weights[take] / sums[segment][take]
+            done |= use
+        shares[:, m] = chosen
+    return shares
+
+
+def leaf_forecast(
+    data: StreamData, forecast: SegmentForecast, shares: FloatArray, actuals: IntArray
+) -> FloatArray:
+    """Forecast per leaf and month: actuals when closed, share x segment yhat when open."""
+    values = shares * forecast.yhat[data.leaf_segment]
+    values[:, : data.n_closed] = actuals[:, : data.n_closed]
+    if not forecast.available:
+        values[:, data.n_closed :] = np.nan
+    return values
+
+
+def attain_probabilities(
+    data: StreamData,
+    forecast: SegmentForecast,
+    shares: FloatArray,
+    node_open_targets: IntArray,
+    node_actuals: IntArray,
+    node_period_targets: IntArray,
+    periods: Sequence[Sequence[int]],
+) -> FloatArray:
+    """Probability of attaining the adjusted target, per node (tree order) and period.
+
+    Args:
+        data: the stream.
+        forecast: its segment forecast.
+        shares: :func:`seller_shares`.
+        node_open_targets: period targets of open months per node and fiscal month.
+        node_actuals: actuals per node and fiscal month.
+        node_period_targets: period targets per node and fiscal month.
+        periods: the fiscal month indices of each period.
+
+    Returns:
+        Shape ``(nodes, periods)``; NaN where the stream has no sample paths.
+    """
+    tree = data.tree
+    n_nodes = len(tree.nodes)
+    result = np.full((n_nodes, len(periods)), np.nan)
+    segment_depth = len(data.config.hierarchy)
+    upper = [i for i, node in enumerate(tree.nodes) if tree.depth[node] <= segment_depth]
+    lower = [i for i, node in enumerate(tree.nodes) if tree.depth[node] > segment_depth]
+    upper_spans = np.array([data.segment_span(tree.nodes[i]) for i in upper], dtype=np.int64)
+    lower_leaf = np.array([tree.span[tree.nodes[i]][0] for i in lower], dtype=np.int64)
+    for p, months in enumerate(periods):
+        open_months = [m for m in months if m >= data.n_closed]
+        if not open_months:
+            reached = node_actuals[:, months].sum(axis=1) >= node_period_targets[:, months].sum(
+                axis=1
+            )
+            result[:, p] = reached.astype(np.float64)
+            continue
+        if forecast.paths is None:
+            continue
+        need = node_open_targets[:, open_months].sum(axis=1).astype(np.float64) - _TOLERANCE
+        segment_sums = forecast.paths[:, open_months, :].sum(axis=1)
+        cumulative = np.concatenate(
+            [np.zeros((1, segment_sums.shape[1])), np.cumsum(segment_sums, axis=0)], axis=0
+        )
+        if upper:
+            sums = cumulative[upper_spans[:, 1]] - cumulative[upper_spans[:, 0]]
+            result[upper, p] = (sums >= need[upper, None]).mean(axis=1)
+        for chunk in range(0, len(lower), 256):
+            nodes = lower[chunk : chunk + 256]
+            leaves = lower_leaf[chunk : chunk + 256]
+            leaf_paths = forecast.paths[data.leaf_segment[leaves]][:, open_months, :]
+            sums = np.einsum("lk,lkp->lp", shares[leaves][:, open_months], leaf_paths)
+            result[nodes, p] = (sums >= need[nodes, None]).mean(axis=1)
+    return result
