@@ -1,0 +1,46 @@
+with
+
+source as (
+    select * from {{ source('crm', 'opportunities') }}
+),
+
+latest as (
+    select * from source
+    {{ keep_latest_extract(['opportunity_id']) }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        cast(opportunity_id as varchar) as opportunity_id,
+        cast(account_id as varchar) as account_id,
+        cast(owner_rep_id as varchar) as owner_rep_id,
+        cast(partner_id as varchar) as partner_id,
+
+        ---------- categories
+        cast(stage as varchar) as stage,
+        cast(product_line as varchar) as product_line,
+        cast(region as varchar) as region,
+        cast(channel as varchar) as channel,
+        cast(deal_type as varchar) as deal_type,
+        cast(currency as varchar) as currency,
+
+        ---------- numerics
+        cast(amount as decimal(18, 2)) as amount,
+
+        ---------- booleans
+        cast(is_won as boolean) as is_won,
+        cast(is_closed as boolean) as is_closed,
+
+        ---------- dates and timestamps
+        cast(created_at as timestamp) as created_at,
+        cast(close_date as date) as close_date,
+
+        ---------- lineage
+        _extract_month as extract_month,
+        _source_file as source_file,
+        _source_row as source_row
+    from latest
+)
+
+select * from renamed

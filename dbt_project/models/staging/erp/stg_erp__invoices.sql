@@ -1,0 +1,35 @@
+with
+
+source as (
+    select * from {{ source('erp', 'invoices') }}
+),
+
+latest as (
+    select * from source
+    {{ keep_latest_extract(['invoice_id']) }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        cast(invoice_id as varchar) as invoice_id,
+        cast(order_id as varchar) as order_id,
+
+        ---------- categories
+        cast(currency as varchar) as currency,
+
+        ---------- numerics
+        cast(amount as decimal(18, 2)) as amount,
+
+        ---------- dates
+        cast(invoice_date as date) as invoice_date,
+        cast(due_date as date) as due_date,
+
+        ---------- lineage
+        _extract_month as extract_month,
+        _source_file as source_file,
+        _source_row as source_row
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,31 @@
+with
+
+source as (
+    select * from {{ source('planning', 'regions') }}
+),
+
+latest as (
+    select * from source
+    {{ keep_latest_extract(['region']) }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        cast(region as varchar) as region,
+
+        ---------- names
+        cast(name_en as varchar) as region_name_en,
+        cast(name_zh as varchar) as region_name_zh,
+
+        ---------- numerics
+        cast(market_potential as decimal(18, 2)) as market_potential,
+
+        ---------- lineage
+        _extract_month as extract_month,
+        _source_file as source_file,
+        _source_row as source_row
+    from latest
+)
+
+select * from renamed
