@@ -1,30 +1,35 @@
-{#- The rollup levels of the rate marts, coarsest first, and the key each level adds. Every
-    level's parent is the level before it: the segment that planning shrinks a sparse level's
-    rates toward. `depth` limits the levels to the first `depth` keys (5 = down to the rep). -#}
+{#- The rollup of the rate marts (fct_funnel_rates, fct_collection_delays): the levels of the
+    planning hierarchy, coarsest first, each adding one key,
+
+        company -> region -> region_product_line -> segment (+ channel) -> rep (+ rep_id)
+
+    crossed with deal_type as an independent dimension (NULL = all deal types), so planning
+    finds rates for a deal-type stream (new_bookings) and for all deal types (bookings) at every
+    level. A level's parent is the level before it with the same deal_type: the segment that
+    planning shrinks a sparse level's rates toward. `depth` stops the levels early
+    (4 = down to segment). -#}
 {% macro rollup_keys() -%}
-    {{ return(['region', 'product_line', 'channel', 'deal_type', 'rep_id']) }}
+    {{ return(['region', 'product_line', 'channel', 'rep_id']) }}
 {%- endmacro %}
 
 {% macro rollup_level_names() -%}
-    {{ return([
-        'company', 'region', 'region_product_line', 'region_product_line_channel', 'segment', 'rep'
-    ]) }}
+    {{ return(['company', 'region', 'region_product_line', 'segment', 'rep']) }}
 {%- endmacro %}
 
-{#- group by rollup (k1, ..., kn) is the grouping sets (k1..kn), (k1..kn-1), ..., (): one
-    set per level, from the finest to the company total. -#}
-{% macro rollup_grouping_sets(depth=5) -%}
-    rollup ({{ rollup_keys()[:depth] | join(', ') }})
+{#- rollup (k1, ..., kn) is the grouping sets (k1..kn), (k1..kn-1), ..., (); crossing it with
+    cube (deal_type) doubles each set, with and without deal_type. -#}
+{% macro rollup_group_by(depth=5) -%}
+    rollup ({{ rollup_keys()[:depth - 1] | join(', ') }}), cube (deal_type)
 {%- endmacro %}
 
 {#- The level name of a grouping-sets row. grouping() sets one bit per rolled-up key, the
-    first key being the most significant: a row that keeps the first `size` keys has the low
-    `depth - size` bits set. -#}
+    first key being the most significant: a row that keeps the first `size` of `n` keys has
+    the low `n - size` bits set. -#}
 {% macro rollup_level(depth=5) -%}
-    {%- set keys = rollup_keys()[:depth] -%}
+    {%- set keys = rollup_keys()[:depth - 1] -%}
     case grouping({{ keys | join(', ') }})
-        {%- for size in range(depth + 1) %}
-        when {{ 2 ** (depth - size) - 1 }} then '{{ rollup_level_names()[size] }}'
+        {%- for size in range(depth) %}
+        when {{ 2 ** (depth - 1 - size) - 1 }} then '{{ rollup_level_names()[size] }}'
         {%- endfor %}
     end
 {%- endmacro %}
@@ -34,7 +39,7 @@
     such a row would read as "all product lines" and must be dropped. -#}
 {% macro rollup_has_null_key(depth=5) -%}
     (
-        {%- for key in rollup_keys()[:depth] %}
+        {%- for key in rollup_keys()[:depth - 1] + ['deal_type'] %}
         (grouping({{ key }}) = 0 and {{ key }} is null){{ ' or' if not loop.last }}
         {%- endfor %}
     )

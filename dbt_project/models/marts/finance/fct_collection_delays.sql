@@ -1,7 +1,8 @@
--- One row per rollup level and segment (company, region, ... down to region x product line x
--- channel x deal type; NULL = all): how long customers took to pay, over the payments received
--- in the latest rate_window_months closed months. Delays are calendar days from the invoice
--- date to the payment date, one observation per payment and order line it was allocated to.
+-- One row per rollup level (company, region, region_product_line, segment = region x product
+-- line x channel) and deal type (NULL = all deal types): how long customers took to pay, over
+-- the payments received in the latest rate_window_months closed months. Delays are calendar
+-- days from the invoice date to the payment date, one observation per payment and order line
+-- it was allocated to.
 with
 
 payments as (
@@ -40,7 +41,7 @@ aggregated as (
         sum(collected_amount) filter (where days_past_due > 0)
         / nullif(sum(collected_amount), 0) as late_share
     from window_payments
-    group by {{ rollup_grouping_sets(depth=4) }}
+    group by {{ rollup_group_by(depth=4) }}
     having not {{ rollup_has_null_key(depth=4) }}
 ),
 

@@ -1,6 +1,7 @@
--- One row per rollup level and segment (company, region, region x product line, ... down to
--- the rep; NULL = all): the funnel rates the reverse funnel plans with, the sample size behind
--- each, the step lags and the sales-cycle quantiles. See _sales__models.yml for the method.
+-- One row per rollup level (company, region, region_product_line, segment = region x product
+-- line x channel, rep) and deal type (NULL = all deal types): the funnel rates the reverse
+-- funnel plans with, the sample size behind each, the step lags and the sales-cycle quantiles.
+-- See _sales__models.yml for the method.
 with
 
 lead_cohorts as (
@@ -309,7 +310,7 @@ aggregated as (
         cast(count_if(activity_type = 'demo') as bigint) as demos_in_window,
         cast(count_if(activity_type = 'meeting') as bigint) as meetings_in_window
     from unioned
-    group by {{ rollup_grouping_sets() }}
+    group by {{ rollup_group_by() }}
     having not {{ rollup_has_null_key() }}
 ),
 
