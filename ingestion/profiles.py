@@ -75,7 +75,8 @@ class SourceProfile:
         sheet: XLSX sheet index or name.
         optional: a month may lack a file for this profile.
         columns: canonical column -> source column, for the columns the export renames.
-        values: canonical column -> {source value: canonical value}.
+        values: canonical column -> {source value: canonical value}. A value that is neither
+            a key nor already canonical (a target of the map or an allowed value) is an error.
         date_formats: canonical column -> strptime format (default ISO 8601).
         true_values: extra spellings of true (exact match).
         false_values: extra spellings of false (exact match).

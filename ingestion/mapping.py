@@ -1,0 +1,339 @@
+"""Mapping and typing: one file's rows onto the canonical columns of its entity.
+
+Pure functions of (rows, profile): renames, value maps, date formats, boolean spellings,
+constants and the documented defaults of optional columns, then typing to the logical types
+of ``salesplan.entities``. A value that cannot be typed stops the load with an error naming
+the file, the rows, the column (and its source column) and the value.
+
+Typed frames use one pandas dtype per logical type, the same ones the expectation suites
+check: ``string`` -> object (``str`` or ``None``), ``date``/``timestamp`` -> ``datetime64[ns]``
+(dates at midnight), ``decimal`` -> ``float64`` (cast to ``DECIMAL(18, 2)`` when written),
+``integer`` -> ``Int64``, ``boolean`` -> ``boolean``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ingestion.errors import MAX_LISTED_PROBLEMS, IngestionError, Problem
+from ingestion.profiles import DEFAULT_FALSE, DEFAULT_TRUE, SourceProfile
+from ingestion.readers import RawChunk
+from salesplan.entities import Column, ColumnType, Entity
+
+META_COLUMNS = ("_extract_month", "_source_file", "_source_row")
+
+PANDAS_DTYPES: dict[ColumnType, str] = {
+    "string": "object",
+    "date": "datetime64[ns]",
+    "timestamp": "datetime64[ns]",
+    "decimal": "float64",
+    "integer": "Int64",
+    "boolean": "boolean",
+}
+
+_NOT_PROVIDED = object()
+
+
+def source_columns(header: Sequence[str], profile: SourceProfile, display: str) -> dict[str, str]:
+    """Return canonical column -> file column for the columns this file provides.
+
+    Constants win over file columns; optional columns the file lacks are left out (they take
+    their default).
+
+    Raises:
+        IngestionError: naming the file and every required column it lacks.
+    """
+    present = set(header)
+    provided: dict[str, str] = {}
+    missing: list[Problem] = []
+    for column in profile.entity.columns:
+        if column.name in profile.constants:
+            continue
+        source = profile.source_column(column.name)
+        if source in present:
+            provided[column.name] = source
+        elif column.required:
+            missing.append(
+                Problem(
+                    display,
+                    f"required column is missing (the profile reads it from {source!r})",
+                    line=1 if profile.format == "csv" else None,
+                    column=column.name,
+                    source_column=source,
+                )
+            )
+    if missing:
+        shown = ", ".join(repr(name) for name in header[:20])
+        hint = (
+            f"add the column to the export, or map it in {profile.label} under columns "
+            f"(or set it under constants). The file's header is: {shown}"
+        )
+        if profile.format == "csv":
+            hint += f". If the names look garbled, the file is not {profile.encoding}."
+        raise IngestionError(
+            f"{display} lacks required column(s) of {profile.entity.name}", missing, hint
+        )
+    return provided
+
+
+def map_chunk(
+    chunk: RawChunk,
+    profile: SourceProfile,
+    provided: Mapping[str, str],
+    display: str,
+    extract_month: dt.date,
+) -> pd.DataFrame:
+    """Return the chunk's rows as canonical, typed columns plus the lineage columns.
+
+    Args:
+        chunk: rows of one file in its own column names.
+        profile: the profile that matched the file.
+        provided: canonical -> file column, from :func:`source_columns`.
+        display: the file's path relative to ``landing/extracts`` (``_source_file``).
+        extract_month: first day of the extract month (``_extract_month``).
+
+    Raises:
+        IngestionError: for values that cannot be mapped or typed.
+    """
+    size = len(chunk.frame)
+    rows = (
+        np.asarray(chunk.row_numbers, dtype=np.int64)
+        if chunk.row_numbers is not None
+        else np.arange(chunk.first_row, chunk.first_row + size, dtype=np.int64)
+    )
+    typer = _Typer(profile, display, rows)
+    columns: dict[str, pd.Series] = {}
+    for column in profile.entity.columns:
+        if column.name in profile.constants:
+            raw = pd.Series([profile.constants[column.name]] * size, dtype=object)
+            source = None
+        elif column.name in provided:
+            source = provided[column.name]
+            raw = chunk.frame[source].reset_index(drop=True)
+        else:
+            raw = pd.Series([None] * size, dtype=object)
+            source = None
+        columns[column.name] = typer.typed(column, raw, source)
+    frame = pd.DataFrame(columns)
+    frame["_extract_month"] = pd.Timestamp(extract_month)
+    frame["_source_file"] = display
+    frame["_source_row"] = rows
+    return frame
+
+
+def empty_frame(entity: Entity) -> pd.DataFrame:
+    """Return a typed frame with no rows: the canonical and lineage columns of ``entity``."""
+    frame = pd.DataFrame(
+        {column.name: pd.Series(dtype=PANDAS_DTYPES[column.dtype]) for column in entity.columns}
+    )
+    frame["_extract_month"] = pd.Series(dtype="datetime64[ns]")
+    frame["_source_file"] = pd.Series(dtype=object)
+    frame["_source_row"] = pd.Series(dtype="int64")
+    return frame
+
+
+class _Typer:
+    def __init__(self, profile: SourceProfile, display: str, rows: np.ndarray) -> None:
+        self.profile = profile
+        self.display = display
+        self.rows = rows
+
+    def typed(self, column: Column, raw: pd.Series, source: str | None) -> pd.Series:
+        kind = column.dtype
+        if kind == "string":
+            result = self._string(column, raw, source)
+        elif kind in ("date", "timestamp"):
+            result = self._datetime(column, raw, source)
+        elif kind in ("decimal", "integer"):
+            result = self._number(column, raw, source)
+        else:
+            result = self._boolean(column, raw, source)
+        if column.default is not None and not column.required:
+            result = result.fillna(_default(column)).astype(PANDAS_DTYPES[kind])
+        return result
+
+    # ------------------------------------------------------------------ per type
+    def _string(self, column: Column, raw: pd.Series, source: str | None) -> pd.Series:
+        text = _text(raw)
+        mapping = self.profile.values.get(column.name)
+        if mapping is None:
+            return text
+        mapped = text.map(mapping)
+        # A value already in canonical form (a target of the map, or an allowed value) passes;
+        # anything else is a label the map does not know.
+        canonical = set(mapping.values()) | set(column.allowed or ())
+        unknown = text.notna() & mapped.isna() & ~text.isin(canonical)
+        if unknown.any():
+            known = ", ".join(list(mapping)[:12])
+            self._fail(
+                column,
+                source,
+                text,
+                unknown,
+                f"is not in the value map of {self.profile.label} (values.{column.name})",
+                f"add the label under values.{column.name} in {self.profile.label}; "
+                f"it knows: {known}",
+            )
+        return mapped.where(mapped.notna(), text)
+
+    def _datetime(self, column: Column, raw: pd.Series, source: str | None) -> pd.Series:
+        fmt = self.profile.date_formats.get(column.name)
+        if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+            result = raw
+            text = raw.astype(object).where(raw.notna(), None)
+        else:
+            text = _text(raw) if raw.dtype == object else raw.astype(object)
+            is_text = text.map(lambda value: isinstance(value, str))
+            try:
+                if fmt is not None or is_text.all():
+                    result = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
+                else:  # XLSX cells hold datetimes, or text for some rows
+                    result = pd.to_datetime(text.astype(object), errors="coerce", format="mixed")
+            except (ValueError, TypeError) as error:
+                self._fail(
+                    column,
+                    source,
+                    text,
+                    text.notna(),
+                    f"cannot be read as dates: {error}",
+                    "write every value in one format and one time zone",
+                )
+        if isinstance(result.dtype, pd.DatetimeTZDtype):
+            result = result.dt.tz_localize(None)  # keep the wall-clock time the export shows
+        result = result.astype("datetime64[ns]")
+        bad = text.notna() & result.isna()
+        if bad.any():
+            expected = f"format {fmt!r} (date_formats.{column.name})" if fmt else "ISO 8601"
+            self._fail(
+                column,
+                source,
+                text,
+                bad,
+                f"is not a {column.dtype} in {expected}",
+                f"fix the value, or set date_formats.{column.name} in {self.profile.label} "
+                "to the export's format",
+            )
+        return result.dt.normalize() if column.dtype == "date" else result
+
+    def _number(self, column: Column, raw: pd.Series, source: str | None) -> pd.Series:
+        if pd.api.types.is_bool_dtype(raw.dtype):
+            raw = raw.astype(object)
+        if pd.api.types.is_numeric_dtype(raw.dtype):
+            number = raw.astype("float64")
+            text = raw.astype(object).where(raw.notna(), None)
+        else:
+            text = _text(raw) if raw.dtype == object else raw.astype(object)
+            number = pd.to_numeric(text, errors="coerce").astype("float64")
+        bad = text.notna() & ~np.isfinite(number.to_numpy(dtype="float64", na_value=np.nan))
+        kind = "number"
+        if column.dtype == "integer":
+            bad |= number.notna() & (number != np.floor(number))
+            kind = "whole number"
+        if bad.any():
+            self._fail(
+                column,
+                source,
+                text,
+                bad,
+                f"is not a {kind}",
+                "write plain numbers with a '.' decimal point and no thousands separators "
+                "or currency signs",
+            )
+        if column.dtype == "integer":
+            return number.astype("Int64")
+        return number
+
+    def _boolean(self, column: Column, raw: pd.Series, source: str | None) -> pd.Series:
+        if pd.api.types.is_bool_dtype(raw.dtype):
+            return raw.astype("boolean")
+        text = _text(raw) if raw.dtype == object else raw.astype(object)
+        lookup = dict.fromkeys(DEFAULT_TRUE, True) | dict.fromkeys(DEFAULT_FALSE, False)
+        extra = dict.fromkeys(self.profile.true_values, True) | dict.fromkeys(
+            self.profile.false_values, False
+        )
+        result = text.map(
+            lambda value: (
+                value
+                if value is None or isinstance(value, bool)
+                else extra.get(str(value), lookup.get(str(value).lower()))
+            )
+        )
+        bad = text.notna() & result.isna()
+        if bad.any():
+            spellings = sorted(DEFAULT_TRUE | self.profile.true_values) + sorted(
+                DEFAULT_FALSE | self.profile.false_values
+            )
+            self._fail(
+                column,
+                source,
+                text,
+                bad,
+                f"is not true or false (known spellings: {', '.join(spellings)})",
+                f"add the spelling under booleans in {self.profile.label}",
+            )
+        return result.astype("boolean")
+
+    # ------------------------------------------------------------------ errors
+    def _fail(
+        self,
+        column: Column,
+        source: str | None,
+        values: pd.Series,
+        bad: pd.Series,
+        message: str,
+        hint: str,
+    ) -> None:
+        positions = np.flatnonzero(bad.to_numpy(dtype=bool))
+        problems = [
+            Problem(
+                self.display,
+                message,
+                row=int(self.rows[position]),
+                column=column.name,
+                source_column=source,
+                value=values.iloc[position],
+            )
+            for position in positions[:MAX_LISTED_PROBLEMS]
+        ]
+        raise IngestionError(
+            f"{self.display}: {len(positions)} value(s) of column {column.name} {message}",
+            problems,
+            hint=hint,
+            total=len(positions),
+        )
+
+
+def _text(raw: pd.Series) -> pd.Series:
+    """Return values as stripped ``str`` (``None`` for empty), numbers written plainly."""
+    if raw.dtype != object:
+        if pd.api.types.is_float_dtype(raw.dtype):
+            raw = raw.astype(object).map(_plain, na_action="ignore")
+        raw = raw.astype(object).where(raw.notna(), None)
+    if not raw.map(type).eq(str).all():
+        raw = raw.map(lambda value: None if _is_missing(value) else _plain(value))
+    stripped = raw.str.strip()
+    return stripped.where(stripped.ne("") & stripped.notna(), None)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value == dt.datetime.combine(value.date(), dt.time()):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+
+
+def _default(column: Column) -> object:
+    if column.dtype in ("date", "timestamp"):
+        return pd.Timestamp(column.default)  # type: ignore[arg-type]
+    return column.default
