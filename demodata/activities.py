@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from demodata import catalog
-from demodata.calendar import MINUTES_PER_DAY, business_minutes
 from demodata.deals import RENEWAL, owner_at_minute
+from demodata.timeline import MINUTES_PER_DAY, business_minutes
 from demodata.world import World
 
 _DAYS_PER_MONTH = 30.4

@@ -17,19 +17,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from demodata import catalog
-from demodata.calendar import (
+from demodata.deals import N_STAGES, Deals, owner_at_minute, simulate_deals
+from demodata.erp import Ledger, simulate_ledger
+from demodata.leads import simulate_leads
+from demodata.people import Organisation, partner_tier_at, simulate_organisation
+from demodata.planning_inputs import monthly_actuals, rep_id_width
+from demodata.sizes import size_named
+from demodata.timeline import (
     MINUTES_PER_DAY,
     NULL,
     dates,
     month_index,
     timestamps,
 )
-from demodata.deals import N_STAGES, Deals, owner_at_minute, simulate_deals
-from demodata.erp import Ledger, simulate_ledger
-from demodata.funnel import simulate_leads
-from demodata.people import Organisation, partner_tier_at, simulate_organisation
-from demodata.planning_inputs import monthly_actuals, rep_id_width
-from demodata.sizes import size_named
 from demodata.world import CURRENCIES, World
 from salesplan.entities import (
     ACTIVITY_TYPES,
@@ -172,9 +172,10 @@ class DemoBusiness:
         closed = stage >= OPPORTUNITY_STAGES.index("closed_won")
         close_day = opportunities["close"].to_numpy()[rows] // MINUTES_PER_DAY
         expected = opportunities["expected_close_day"].to_numpy()[rows]
+        moved = opportunities["close_date_moved_at"].to_numpy()[rows]
         # While open, the CRM shows the rep's estimate; once that date has passed, the rep
         # moves it to the date the deal will really close.
-        shown = np.where(closed | (expected <= at // MINUTES_PER_DAY), close_day, expected)
+        shown = np.where(closed | ((moved != NULL) & (moved <= at)), close_day, expected)
         currency = opportunities["currency"].to_numpy()[rows]
         return _table(
             "opportunities",

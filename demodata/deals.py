@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from demodata import catalog
-from demodata.calendar import EPOCH, MINUTES_PER_DAY, NULL, business_minutes, day_of, month_index
 from demodata.people import Organisation, company_names, owner_at
+from demodata.timeline import EPOCH, MINUTES_PER_DAY, NULL, business_minutes, day_of, month_index
 from demodata.world import World
 from salesplan.entities import LIFECYCLE_STAGES
 from salesplan.spring_festival import slowdown_window
@@ -481,6 +481,14 @@ def _finish(
     opportunities["parent"] = np.where(parent >= 0, remap[np.maximum(parent, 0)], -1)
     _add_stages(opportunities, rng)
     _add_reassignments(opportunities, organisation)
+    # When the rep's estimated close date passes without a close, the rep moves it to the
+    # real close date that evening: a change, so the opportunity is extracted again.
+    expected = opportunities["expected_close_day"].to_numpy()
+    slipped = expected < opportunities["close"].to_numpy() // MINUTES_PER_DAY
+    moved = expected * MINUTES_PER_DAY + 18 * 60
+    opportunities["close_date_moved_at"] = np.where(
+        slipped & (moved > opportunities["created"].to_numpy()), moved, NULL
+    )
     accounts["created"] = (
         opportunities.groupby("account")["created"]
         .min()

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from demodata import catalog
-from demodata.calendar import date_of, day_of, month_index
 from demodata.deals import Deals
+from demodata.timeline import date_of, day_of, month_index
 from demodata.world import World
 from salesplan.spring_festival import holiday_period, slowdown_window
 
@@ -96,11 +96,10 @@ def _orders(world: World, deals: Deals, end_day: int, rng: np.random.Generator) 
             "partner": won_rows["partner"].to_numpy(),
         }
     )
-    # The ERP extract starts with the history: orders before 2021 are not part of the demo.
+    # The ERP extract starts with the history: orders of deals closed before 2021 are not
+    # part of the demo (nor are those deals: the CRM only has what was open in 2021).
     history_start = world.calendar.month_starts[world.first_month]
-    from_deals = from_deals[
-        (from_deals["order_day"] <= end_day) & (from_deals["order_day"] >= history_start)
-    ]
+    from_deals = from_deals[(from_deals["order_day"] <= end_day) & (close_day >= history_start)]
 
     n_extra = round(len(from_deals) * STANDALONE_ORDER_SHARE / (1 - STANDALONE_ORDER_SHARE))
     base = from_deals.iloc[rng.integers(0, max(len(from_deals), 1), n_extra)] if n_extra else None

@@ -24,10 +24,10 @@ import yaml
 from demodata import catalog
 from demodata.activities import activities_in_month
 from demodata.business import DemoBusiness, simulate
-from demodata.calendar import MINUTES_PER_DAY, NULL, first_day_of_month, month_index, month_label
+from demodata.extract_files import write_csv, write_parquet, write_xlsx
 from demodata.planning_inputs import adjustment_months, adjustments, annual_targets, regions_frame
 from demodata.shapes import SHAPES, Shape, shapes_of
-from demodata.writers import write_csv, write_parquet, write_xlsx
+from demodata.timeline import MINUTES_PER_DAY, NULL, first_day_of_month, month_index, month_label
 from salesplan.entities import ENTITIES
 from salesplan.home import SalesplanHome, resolve_home
 
@@ -492,7 +492,11 @@ class _ExtractWriter:
         high = min(np.searchsorted(created, last, side="right"), self.opportunities_visible)
         window = slice(low, high)
         changed = np.zeros(high - low, dtype=bool)
-        columns = [f"stage_{k}" for k in range(7)] + [f"reassigned_at_{k}" for k in (1, 2, 3)]
+        columns = [
+            *(f"stage_{k}" for k in range(7)),
+            *(f"reassigned_at_{k}" for k in (1, 2, 3)),
+            "close_date_moved_at",
+        ]
         for column in columns:
             values = opportunities[column].to_numpy()[window]
             changed |= (values >= first) & (values <= last)

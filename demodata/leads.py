@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from demodata import catalog
-from demodata.calendar import MINUTES_PER_DAY, NULL, business_minutes
 from demodata.deals import NEW, Deals, line_mix, month_weights
 from demodata.people import Organisation
+from demodata.timeline import MINUTES_PER_DAY, NULL, business_minutes
 from demodata.world import World
 
 # A lead that is neither converted nor disqualified is worked for about three months.

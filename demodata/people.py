@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from demodata import catalog
-from demodata.calendar import NULL, day_of, first_day_of_month, month_index
+from demodata.timeline import NULL, day_of, first_day_of_month, month_index
 from demodata.world import World
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"

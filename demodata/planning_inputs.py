@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from demodata import catalog
-from demodata.calendar import EPOCH, NULL, first_day_of_month, month_label
 from demodata.deals import EXPANSION, NEW, RENEWAL, Deals
 from demodata.erp import Ledger
 from demodata.people import Organisation
+from demodata.timeline import EPOCH, NULL, first_day_of_month, month_label
 from demodata.world import World
 from salesplan.entities import TARGET_METRICS
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from demodata.calendar import MINUTES_PER_DAY, Calendar, first_day_of_month, month_index
 from demodata.catalog import Region
 from demodata.sizes import Size
+from demodata.timeline import MINUTES_PER_DAY, Calendar, first_day_of_month, month_index
 from salesplan.months import add_months, parse_month
 
 HISTORY_START = "2021-01"
