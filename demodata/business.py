@@ -26,6 +26,7 @@ from demodata.sizes import size_named
 from demodata.timeline import (
     MINUTES_PER_DAY,
     NULL,
+    compact,
     dates,
     month_index,
     timestamps,
@@ -386,8 +387,10 @@ def _stage_history(
     rows, stages = np.nonzero((entered != NULL) & (entered <= end_minute) & visible[:, None])
     minutes = entered[rows, stages]
     order = np.lexsort((stages, rows, minutes))
-    return pd.DataFrame(
-        {"opportunity": rows[order], "stage": stages[order], "entered": minutes[order]}
+    return compact(
+        pd.DataFrame(
+            {"opportunity": rows[order], "stage": stages[order], "entered": minutes[order]}
+        )
     )
 
 

@@ -16,7 +16,15 @@ import pandas as pd
 
 from demodata import catalog
 from demodata.people import Organisation, company_names, owner_at
-from demodata.timeline import EPOCH, MINUTES_PER_DAY, NULL, business_minutes, day_of, month_index
+from demodata.timeline import (
+    EPOCH,
+    MINUTES_PER_DAY,
+    NULL,
+    business_minutes,
+    compact,
+    day_of,
+    month_index,
+)
 from demodata.world import World
 from salesplan.entities import LIFECYCLE_STAGES
 from salesplan.spring_festival import slowdown_window
@@ -489,6 +497,7 @@ def _finish(
     opportunities["close_date_moved_at"] = np.where(
         slipped & (moved > opportunities["created"].to_numpy()), moved, NULL
     )
+    compact(opportunities)
     accounts["created"] = (
         opportunities.groupby("account")["created"]
         .min()

@@ -13,7 +13,7 @@ import pandas as pd
 from demodata import catalog
 from demodata.deals import NEW, Deals, line_mix, month_weights
 from demodata.people import Organisation
-from demodata.timeline import MINUTES_PER_DAY, NULL, business_minutes
+from demodata.timeline import MINUTES_PER_DAY, NULL, business_minutes, compact
 from demodata.world import World
 
 # A lead that is neither converted nor disqualified is worked for about three months.
@@ -31,11 +31,12 @@ def simulate_leads(world: World, organisation: Organisation, deals: Deals) -> pd
         activities on the lead stop).
     """
     rng = world.rng("leads")
-    converting = _converting_leads(world, organisation, deals, rng)
-    other = _other_leads(world, organisation, converting, rng)
+    converting = compact(_converting_leads(world, organisation, deals, rng))
+    other = compact(_other_leads(world, organisation, converting, rng))
     leads = pd.concat([converting, other], ignore_index=True)
+    del converting, other
     order = np.lexsort((rng.random(len(leads)), leads["created"].to_numpy()))
-    leads = leads.iloc[order].reset_index(drop=True)
+    leads = leads.take(order).reset_index(drop=True)
     end = np.where(
         leads["converted"] != NULL,
         leads["converted"],
@@ -45,8 +46,8 @@ def simulate_leads(world: World, organisation: Organisation, deals: Deals) -> pd
             leads["created"] + NURTURE_DAYS * MINUTES_PER_DAY,
         ),
     )
-    leads["worked_until"] = end
-    return leads
+    leads["worked_until"] = end.astype(np.int32)
+    return compact(leads)
 
 
 def _lag_days(rng: np.random.Generator, mean: float, n: int) -> np.ndarray:
