@@ -145,9 +145,11 @@ def _order_lines(world: World, orders: pd.DataFrame, rng: np.random.Generator) -
     wanted = np.minimum(rng.choice([1, 2, 3], n, p=[0.5, 0.35, 0.15]), n_available)
     standalone = orders["opportunity"].to_numpy() < 0
     wanted = np.where(standalone, 1, wanted)
-    weights = rng.gamma(2.0, 1.0, (n, 3)) * (np.arange(3) < wanted[:, None])
-    cents = split_cents(orders["net_cents"].to_numpy(), weights)
     sku = np.take_along_axis(candidates, ranked, axis=1)
+    # Lines share the order roughly in proportion to the SKUs' list prices.
+    weights = rng.gamma(4.0, 1.0, (n, 3)) * price[np.maximum(sku, 0)]
+    weights = weights * (np.arange(3) < wanted[:, None])
+    cents = split_cents(orders["net_cents"].to_numpy(), weights)
     line_rows, line_no = np.nonzero(np.arange(3) < wanted[:, None])
     sku = sku[line_rows, line_no]
     net_cents = cents[line_rows, line_no]
