@@ -11,6 +11,7 @@ import pandas as pd
 
 from demodata import catalog
 from demodata.deals import RENEWAL, owner_at_minute
+from demodata.people import owner_at
 from demodata.timeline import MINUTES_PER_DAY, business_minutes
 from demodata.world import World
 
@@ -18,13 +19,18 @@ _DAYS_PER_MONTH = 30.4
 
 
 def activities_in_month(
-    world: World, opportunities: pd.DataFrame, leads: pd.DataFrame, month: int
+    world: World,
+    reps: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    leads: pd.DataFrame,
+    month: int,
 ) -> pd.DataFrame:
     """Return the activities that occurred in month number ``month``, sorted by time.
 
     Every opportunity open during the month gets a Poisson number of activities in proportion
     to the days it was open (enterprise deals get more, and more visits and meetings);
-    renewals get few. Every lead being worked gets calls and emails the same way.
+    renewals get few. Every lead being worked gets calls and emails the same way, by its
+    owner or, once the owner has left, by the colleague who took over their book.
 
     Returns:
         Columns ``rep`` (rep row), ``activity_type`` (index into ``catalog.ACTIVITY_TYPES``),
@@ -86,7 +92,11 @@ def activities_in_month(
     lead_frame["activity_type"] = rng.choice(
         len(catalog.ACTIVITY_MIX_LEAD), len(lead_frame), p=catalog.ACTIVITY_MIX_LEAD
     )
-    lead_frame["rep"] = leads["owner"].to_numpy()[lead_frame["row"].to_numpy()]
+    lead_frame["rep"] = owner_at(
+        reps,
+        leads["owner"].to_numpy()[lead_frame["row"].to_numpy()],
+        lead_frame["occurred"].to_numpy() // MINUTES_PER_DAY,
+    )
     lead_frame["opportunity"] = -1
     lead_frame["lead"] = lead_frame["row"]
 

@@ -446,7 +446,11 @@ class _ExtractWriter:
         )
         if with_activities:
             frame = activities_in_month(
-                self.world, business.deals.opportunities, business.leads, month
+                self.world,
+                business.organisation.reps,
+                business.deals.opportunities,
+                business.leads,
+                month,
             )
             yield "activities", business.activities_table(frame, self.next_activity)
             self.next_activity += len(frame)

@@ -7,8 +7,9 @@ from demodata.timeline import first_day_of_month, month_index
 
 def test_activities_fall_in_their_month_and_belong_to_the_owner_at_the_time(small_business):
     month = month_index("2024-06")
+    reps = small_business.organisation.reps
     frame = activities_in_month(
-        small_business.world, small_business.deals.opportunities, small_business.leads, month
+        small_business.world, reps, small_business.deals.opportunities, small_business.leads, month
     )
     first = first_day_of_month(month) * 1440
     last = first_day_of_month(month + 1) * 1440 - 1
@@ -24,3 +25,7 @@ def test_activities_fall_in_their_month_and_belong_to_the_owner_at_the_time(smal
     created = small_business.deals.opportunities["created"].to_numpy()
     assert (deals["occurred"].to_numpy() >= created[deals["opportunity"].to_numpy()]).all()
     assert np.isin(frame["activity_type"], range(5)).all()
+    # Nobody logs an activity after leaving the company.
+    end_day = reps["end_day"].to_numpy()[frame["rep"].to_numpy()]
+    day = frame["occurred"].to_numpy() // 1440
+    assert ((end_day < 0) | (end_day >= day)).all()

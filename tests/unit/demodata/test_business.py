@@ -248,7 +248,10 @@ def test_activities_scale_with_the_open_pipeline_and_lead_volume(default_busines
     for month in business.world.months():
         first = first_day_of_month(month) * 1440
         last = first_day_of_month(month + 1) * 1440 - 1
-        counts.append(len(activities_in_month(business.world, opportunities, leads, month)))
+        frame = activities_in_month(
+            business.world, business.organisation.reps, opportunities, leads, month
+        )
+        counts.append(len(frame))
         open_deals.append(
             ((opportunities["created"] <= last) & (opportunities["close"] >= first)).sum()
         )
