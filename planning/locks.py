@@ -11,9 +11,12 @@ Adjustments for months already closed are skipped: a closed month keeps the valu
 already honoured the lock while the month was open. Adjustments for other fiscal years belong
 to those years' plans and are skipped too.
 
-A node's annual target from ``annual_targets`` (a scope below ``company``) works like a locked
-full-year cell, except that a node which already sold more than its target simply gets nothing
-more this year instead of an error.
+A node's annual target from ``annual_targets`` (a scope below ``company``) works like an
+unlocked full-year proposal: its remaining (target minus its actuals to date, at least zero) is
+kept when it fits. The parent's figure is authoritative: when the targets of some children
+exceed the parent's remaining they are scaled down together, and when *every* child has one
+(e.g. region targets that do not add up to the company target, as finance teams set them) they
+are scaled up or down together so that they add up exactly, keeping their proportions.
 """
 
 from __future__ import annotations
@@ -193,6 +196,7 @@ def split_parent(
     weights: np.ndarray,
     eligible: np.ndarray,
     *,
+    lockable: np.ndarray | None = None,
     months: Sequence[dt.date],
     cell_fixes: Mapping[tuple[int, int], CellFix] | None = None,
     annual_fixes: Mapping[int, AnnualFix] | None = None,
@@ -211,6 +215,9 @@ def split_parent(
         children: child paths, in order.
         weights: shape ``(children, months)`` non-negative weights (zero for ineligible cells).
         eligible: shape ``(children, months)``: whether a child may take a new target.
+        lockable: shape ``(children, months)``: whether a fixed annual target may place a value
+            on a child (a rep outside their home region can be given one; a rep who has left
+            cannot). Defaults to ``eligible``.
         months: the open months (for messages).
         cell_fixes: ``(child index, month index) -> CellFix``.
         annual_fixes: ``child index -> AnnualFix``.
@@ -284,18 +291,19 @@ def split_parent(
         )
     soft_children = [c for c in annual_children if not annual_fixes[c].hard]
     soft_need = sum(remaining_of[c] for c in soft_children)
-    if soft_children and soft_need > available - hard_need:
-        scaled = (
-            largest_remainder(
-                available - hard_need, [max(remaining_of[c], 0) for c in soft_children]
-            )
-            if soft_need > 0
-            else np.zeros(len(soft_children), dtype=np.int64)
-        )
+    soft_room = available - hard_need
+    # Proposals and official node targets are scaled to fit: down when they exceed the room,
+    # and also up when no other child could take the rest (the parent's figure is
+    # authoritative, the children's proportions are kept).
+    has_free_child = len(annual_children) < n_children
+    soft_total = min(soft_need, soft_room) if has_free_child else soft_room
+    if soft_children and soft_need != soft_total:
+        needs = [remaining_of[c] for c in soft_children]
+        scaled = largest_remainder(soft_total, needs if soft_need > 0 else [1] * len(needs))
         for c, amount in zip(soft_children, scaled, strict=True):
             remaining_of[c] = int(amount)
     for c in annual_children:
-        allowed = ~fixed_mask[c] & eligible[c]
+        allowed = ~fixed_mask[c] & (eligible[c] if lockable is None else lockable[c])
         caps = np.where(allowed, room, 0)
         need = remaining_of[c]
         if need > int(caps.sum()):

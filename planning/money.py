@@ -64,7 +64,7 @@ def largest_remainder(total: int, weights: Sequence[float] | npt.ArrayLike) -> I
     weight_sum = float(w.sum())
     if weight_sum <= 0.0:
         raise ZeroWeightError(f"cannot split {total} over {w.size} parts that all weigh zero")
-    quotas = w * (total / weight_sum)
+    quotas = (w / weight_sum) * total
     parts = np.floor(quotas).astype(np.int64)
     # Float quotas of very large totals can overshoot by an ulp; never hand out more than total.
     parts = np.minimum(parts, total)
@@ -135,7 +135,7 @@ def capped_largest_remainder(total: int, weights: npt.ArrayLike, caps: npt.Array
     remaining = float(total)
     while remaining > 1e-9 and free.any():
         share = w * free
-        quotas = share * (remaining / share.sum())
+        quotas = (share / share.sum()) * remaining
         over = free & (real + quotas > cap)
         if not over.any():
             real += quotas
@@ -146,7 +146,7 @@ def capped_largest_remainder(total: int, weights: npt.ArrayLike, caps: npt.Array
         free &= ~over
     if remaining > 1e-9:
         spare = cap - real
-        real += spare * (remaining / spare.sum())
+        real += (spare / spare.sum()) * remaining
     # Round the real allocation: floors plus the leftover to the largest remainders, and a part
     # only gets a unit when it still has room (a real quota <= cap never rounds above it).
     parts = np.minimum(np.floor(real + 1e-9).astype(np.int64), cap)

@@ -263,6 +263,13 @@ def build_plan(
             if previous_rows is not None
             else (),
             forecast_segments=sorted(forecast_keys),
+            extra_leaves=sorted(
+                {
+                    a.node
+                    for a in (*baseline_adjustments, *previous_adjustments)
+                    if a.metric == metric and a.node.count("/") >= len(config.hierarchy)
+                }
+            ),
         )
         if data is None:
             notes.append(f"{metric}: no annual target for fiscal year {fiscal_year}; not planned")
@@ -964,9 +971,9 @@ def _funnel_frame(context: _Context, plan: StreamPlan, book: RateBook) -> pd.Dat
                 records.append(
                     {
                         "leaf": leaf,
-                        "month": row.month,
-                        "start_month": row.start_month,
-                        "lead_start_month": row.lead_start_month,
+                        "month": _month_number(row.month),
+                        "start_month": _month_number(row.start_month),
+                        "lead_start_month": _month_number(row.lead_start_month),
                         "target": row.target,
                         "required_won": requirement.won,
                         "required_opportunities": requirement.opportunities,
@@ -997,7 +1004,9 @@ def _funnel_frame(context: _Context, plan: StreamPlan, book: RateBook) -> pd.Dat
     aggregated = aggregated.reset_index()
     attributes = _node_attributes(tree)
     frame = aggregated.merge(attributes, on="node", how="left")
-    frame["at_risk"] = frame["start_month"] < as_of
+    frame["at_risk"] = frame["start_month"] < _month_number(as_of)
+    for column in ("month", "start_month", "lead_start_month"):
+        frame[column] = [_month_of_number(number) for number in frame[column]]
     frame["target"] = frame["target"].astype("int64")
     for column in _FUNNEL_SUMS[1:]:
         frame[column] = frame[column].astype(np.float64).round(4)
@@ -1007,6 +1016,14 @@ def _funnel_frame(context: _Context, plan: StreamPlan, book: RateBook) -> pd.Dat
     )
     frame = frame.drop(columns="_order").reset_index(drop=True)
     return _stamp(context, plan, frame)[list(FUNNEL_COLUMNS)]
+
+
+def _month_number(month: dt.date) -> int:
+    return month.year * 12 + month.month - 1
+
+
+def _month_of_number(number: int) -> dt.date:
+    return dt.date(int(number) // 12, int(number) % 12 + 1, 1)
 
 
 def _ancestors_by_leaf(tree: Tree) -> dict[int, dict[int, str]]:

@@ -56,6 +56,7 @@ from planning.inputs import (
 )
 from planning.locks import Adjustment, AnnualFix, CellFix, split_parent, spread_over_months
 from planning.money import FloatArray, IntArray, to_minor
+from salesplan.entities import TARGET_METRICS
 from salesplan.months import add_months, format_month, month_end
 
 MEASURE_FRAME = {
@@ -111,6 +112,7 @@ class StreamData:
     segment_history: IntArray
     company_history: dict[dt.date, int]
     leaf_eligible: np.ndarray
+    leaf_lockable: np.ndarray
     leaf_capacity: FloatArray
     potentials: Mapping[tuple[str, str], float]
     company_target: ScopeTarget
@@ -161,6 +163,7 @@ def prepare_stream(
     *,
     previous_leaves: Sequence[str] = (),
     forecast_segments: Sequence[tuple[str, str, str]] = (),
+    extra_leaves: Sequence[str] = (),
 ) -> StreamData | None:
     """Read one stream's inputs into a :class:`StreamData`, or ``None`` when it has no target.
 
@@ -171,6 +174,8 @@ def prepare_stream(
         as_of: the as-of month (first day).
         previous_leaves: leaf paths of the previous plan version (kept as leaves).
         forecast_segments: ``(region, product_line, channel)`` keys present in the forecast.
+        extra_leaves: seller leaf paths named by adjustments (kept as leaves when the seller
+            and the segment are known).
 
     Raises:
         PlanningInputError: for a missing required target, a bad target row, or bad actuals.
@@ -261,10 +266,38 @@ def prepare_stream(
             for partner_id, (partner_region, _) in partners.items():
                 if partner_region == region:
                     leaves[(*combo, partner_id)] = "partner_id"
-    fy_facts = facts[facts["month"] >= first_fy_month]
-    for key in fy_facts[[*hierarchy, "seller"]].drop_duplicates().itertuples(index=False):
-        channel = key[position["channel"]]
-        leaves[tuple(key)] = stream.leaves.get(channel, "")
+    # Sellers who sold in a segment recently keep a leaf there while they can still sell (a rep
+    # employed this year, any partner), and anyone who sold there this year keeps one for the
+    # actuals; so do the leaves that adjustments name.
+    employed_this_year = {rep.rep_id for rep in active_reps}
+    fy_keys = set(
+        recent.loc[recent["month"] >= first_fy_month, [*hierarchy, "seller"]].itertuples(
+            index=False, name=None
+        )
+    )
+    for key in recent[[*hierarchy, "seller"]].drop_duplicates().itertuples(index=False, name=None):
+        seller_dimension = stream.leaves.get(key[position["channel"]], "")
+        seller = key[-1]
+        if (
+            key in fy_keys
+            or not seller_dimension
+            or (seller_dimension == "rep_id" and seller in employed_this_year)
+            or (seller_dimension == "partner_id" and seller in partners)
+        ):
+            leaves[key] = seller_dimension
+    for path in extra_leaves:
+        key, seller_dimension = _leaf_key_of_path(path, hierarchy, source="adjustments")
+        known = all(value in values[d] for d, value in zip(hierarchy, key, strict=False))
+        seller = key[-1]
+        if (
+            known
+            and seller_dimension == stream.leaves.get(key[position["channel"]], "")
+            and (
+                (seller_dimension == "rep_id" and seller in reps)
+                or (seller_dimension == "partner_id" and seller in partners)
+            )
+        ):
+            leaves[key] = seller_dimension
     for key, seller_dimension in previous_keys:
         leaves[key] = seller_dimension
 
@@ -318,6 +351,7 @@ def prepare_stream(
     }
 
     eligible = np.zeros((len(tree.leaf_keys), 12), dtype=bool)
+    lockable = np.ones((len(tree.leaf_keys), 12), dtype=bool)
     capacity = np.zeros((len(tree.leaf_keys), 12), dtype=np.float64)
     unassigned: set[int] = set()
     for i, key in enumerate(tree.leaf_keys):
@@ -331,6 +365,7 @@ def prepare_stream(
         eligible[i] = _seller_eligibility(key, seller_dimension, hierarchy, months, reps, partners)
         if seller_dimension == "rep_id":
             rep = reps[key[-1]]
+            lockable[i] = [_employed_share(rep, month) > 0 for month in months]
             capacity[i] = [
                 config.capacity.tier_weights.get(rep.tier, 0.0)
                 * config.capacity.ramp_factor(_tenure_month(rep, month))
@@ -368,6 +403,7 @@ def prepare_stream(
         segment_history=segment_history,
         company_history=company_history,
         leaf_eligible=eligible,
+        leaf_lockable=lockable,
         leaf_capacity=capacity,
         potentials=_read_potentials(inputs),
         company_target=target_rows[COMPANY],
@@ -385,14 +421,16 @@ def _product(*lists: Sequence[str]) -> list[tuple[str, ...]]:
     return result
 
 
-def _leaf_key_of_path(path: str, hierarchy: Sequence[str]) -> tuple[LeafKey, str]:
+def _leaf_key_of_path(
+    path: str, hierarchy: Sequence[str], source: str = "previous plan version"
+) -> tuple[LeafKey, str]:
     try:
         pairs = parse_node(path, hierarchy)
     except NodePathError as error:
-        raise PlanningInputError(f"previous plan version: {error}") from None
+        raise PlanningInputError(f"{source}: {error}") from None
     if len(pairs) < len(hierarchy):
         raise PlanningInputError(
-            f"previous plan version: leaf {path!r} is above the segment grain of the current "
+            f"{source}: leaf {path!r} is above the segment grain of the current "
             f"hierarchy; a hierarchy change needs a new fiscal year"
         )
     values = tuple(value for _, value in pairs)
@@ -450,13 +488,13 @@ def _target_rows(
     result: dict[str, ScopeTarget] = {}
     for index, row in frame.iterrows():
         metric = text_or_none(row["metric"])
-        if metric not in config.streams:
+        if metric not in TARGET_METRICS:
             raise bad_value(
                 "annual_targets",
                 frame,
                 index,
                 "metric",
-                f"no stream in {config.source} plans it (streams: {', '.join(config.streams)})",
+                f"unknown target metric; known: {', '.join(TARGET_METRICS)}",
             )
         try:
             year = int(row["fiscal_year"])
@@ -783,11 +821,11 @@ def allocate_open_months(
         m = open_months.index(adjustment.month)
         if tree.is_leaf(adjustment.node) and adjustment.value > 0:
             leaf = tree.span[adjustment.node][0]
-            if not sources.leaf_eligible[leaf, m]:
+            if not data.leaf_lockable[leaf, n_closed + m]:
                 raise PlanningInputError(
                     f"{adjustment.where}: {adjustment.node} cannot take a target in "
-                    f"{format_month(adjustment.month)} (a rep who has left or not yet started, "
-                    f"a rep outside their home region, or an unassigned seller)"
+                    f"{format_month(adjustment.month)}: the rep is not employed that month "
+                    f"(left or not yet started)"
                 )
         cell_fixes.setdefault(adjustment.node, {})[m] = CellFix(
             adjustment.value, adjustment.locked, adjustment.where
@@ -827,6 +865,7 @@ def allocate_open_months(
         fallback = make_method(spec.fallback, spec.months)
         weights = weights_with_fallback(method, fallback, sources, children)
         eligible = np.vstack([sources.eligible(child) for child in children])
+        lockable = np.vstack([_lockable(data, child, n_closed) for child in children])
         child_cells = {
             (c, m): fix
             for c, child in enumerate(children)
@@ -844,6 +883,7 @@ def allocate_open_months(
             children,
             weights,
             eligible,
+            lockable=lockable,
             months=open_months,
             cell_fixes=child_cells,
             annual_fixes=child_annual,
@@ -853,6 +893,13 @@ def allocate_open_months(
         for c, child in enumerate(children):
             vectors[child] = split[c]
     return result
+
+
+def _lockable(data: StreamData, node: str, n_closed: int) -> np.ndarray:
+    """Per open month: may a lock or fixed annual target place a value on this node?"""
+    if not data.tree.is_leaf(node):
+        return np.ones(12 - n_closed, dtype=bool)
+    return data.leaf_lockable[data.tree.span[node][0], n_closed:]
 
 
 def _below_actuals(data: StreamData, adjustment: Adjustment, actual: int) -> PlanningInputError:

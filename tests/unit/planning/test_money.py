@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planning.money import (
+    ZeroWeightError,
+    capped_largest_remainder,
+    from_minor,
+    largest_remainder,
+    largest_remainder_rows,
+    to_minor,
+)
+
+weights_strategy = st.lists(
+    st.one_of(st.just(0.0), st.floats(min_value=0.0, max_value=1e6, allow_nan=False)),
+    min_size=1,
+    max_size=12,
+).filter(lambda w: sum(w) > 0)
+totals = st.integers(min_value=0, max_value=10**13)
+
+
+def test_largest_remainder_hands_leftover_units_to_the_largest_remainders():
+    # 1,000 by 1:1:1 is 333.33 each; the leftover unit goes to the first (ties by index).
+    assert largest_remainder(1000, [1, 1, 1]).tolist() == [334, 333, 333]
+    # 10 by 0.55 : 0.45 is 5.5 / 4.5: one leftover unit, the tie goes to the lower index.
+    assert largest_remainder(10, [0.55, 0.45]).tolist() == [6, 4]
+    # 100 by 1:2:3 is 16.67 / 33.33 / 50: the leftover unit goes to the .67.
+    assert largest_remainder(100, [1, 2, 3]).tolist() == [17, 33, 50]
+
+
+def test_largest_remainder_rejects_zero_weights_negative_totals_and_bad_weights():
+    with pytest.raises(ZeroWeightError, match="all weigh zero"):
+        largest_remainder(5, [0, 0])
+    with pytest.raises(ValueError, match="negative total"):
+        largest_remainder(-1, [1])
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        largest_remainder(5, [1, -1])
+    assert largest_remainder(0, [0, 0]).tolist() == [0, 0]
+
+
+@given(totals, weights_strategy)
+def test_largest_remainder_sums_exactly_and_stays_within_one_unit_of_the_quota(total, weights):
+    parts = largest_remainder(total, weights)
+    assert int(parts.sum()) == total
+    assert (parts >= 0).all()
+    w = np.asarray(weights)
+    quotas = total * w / w.sum()
+    # Float quotas of totals up to 1e13 carry ~1e-3 of noise.
+    assert np.all(np.abs(parts - quotas) < 1 + 1e-2)
+    assert (parts[w == 0] == 0).all()
+
+
+@given(st.lists(totals, min_size=1, max_size=6), weights_strategy)
+def test_row_split_equals_the_one_total_split(row_totals, weights):
+    rows = largest_remainder_rows(row_totals, weights)
+    for total, row in zip(row_totals, rows, strict=True):
+        assert row.tolist() == largest_remainder(total, weights).tolist()
+
+
+@given(
+    st.integers(min_value=0, max_value=10**9),
+    st.lists(st.integers(min_value=0, max_value=10**8), min_size=1, max_size=10),
+    st.data(),
+)
+def test_capped_split_never_exceeds_a_cap_and_sums_exactly(total, caps, data):
+    total = min(total, sum(caps))
+    weights = data.draw(
+        st.lists(st.floats(0.0, 1e3, allow_nan=False), min_size=len(caps), max_size=len(caps))
+    )
+    parts = capped_largest_remainder(total, weights, caps)
+    assert int(parts.sum()) == total
+    assert (parts >= 0).all()
+    assert (parts <= np.asarray(caps)).all()
+
+
+def test_capped_split_refills_the_rest_when_a_part_is_full():
+    # 100 by 1:1 with caps 20 and 200: the first is full at 20, the second takes 80.
+    assert capped_largest_remainder(100, [1, 1], [20, 200]).tolist() == [20, 80]
+    with pytest.raises(ValueError, match="caps add up to 30"):
+        capped_largest_remainder(31, [1, 1], [10, 20])
+
+
+def test_minor_units_round_trip_decimal_amounts_exactly():
+    amounts = [0.01, 1234567.89, 86915094.99, 0.0, 10_000_000.0]
+    minor = to_minor(amounts)
+    assert minor.tolist() == [1, 123456789, 8691509499, 0, 1_000_000_000]
+    assert from_minor(minor).tolist() == amounts
