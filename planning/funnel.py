@@ -317,9 +317,9 @@ def _rates_from_row(
     def smooth(column: str, sample_column: str, fallback: float) -> float:
         observed = _number(row, column)
         if parent is None:
-            if math.isnan(observed):
+            if math.isnan(observed) and (column in RATE_SAMPLES or column == "avg_won_amount"):
                 raise ValueError(f"{column} is missing")
-            return observed
+            return observed  # lags and cycle quantiles may be missing: counted as 0 days
         return shrink(observed, _sample(row, sample_column), fallback, strength)
 
     def parent_value(name: str) -> float:

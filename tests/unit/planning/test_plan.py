@@ -456,7 +456,7 @@ def test_a_region_without_history_gets_its_share_by_the_fallback(config, inputs)
 # --------------------------------------------------------------------------- properties
 
 
-@settings(max_examples=40)
+@settings(max_examples=30)
 @given(st.data())
 def test_any_plan_is_additive_reproducible_and_keeps_its_closed_months(data):
     config = data.draw(configs())
