@@ -1,0 +1,1 @@
+"""Ingestion: one partitioned asset per canonical entity, its checks and ``ingest_job``."""
