@@ -2,7 +2,7 @@
     Months < M are closed: their extracts have landed and their facts are final. -#}
 {% macro as_of_month() -%}
     {%- set value = var('as_of_month') -%}
-    {%- if execute and (value is none or not modules.re.match('^\d{4}-(0[1-9]|1[0-2])-01$', value | string)) -%}
+    {%- if execute and (value is none or not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])-01$', value | string)) -%}
         {{ exceptions.raise_compiler_error(
             "var as_of_month must be the first day of the month being planned, YYYY-MM-01 "
             ~ "(for example --vars '{as_of_month: 2026-11-01}'); got " ~ (value | string)
