@@ -34,6 +34,8 @@ ALERT_COLUMNS = (
     "as_of_month",
     "scenario",
     "metric",
+    "unit",
+    "minor_units",
     "fiscal_year",
     "node",
     "level",
@@ -115,6 +117,7 @@ def attainment_alerts(
             "scenario",
             "fiscal_year",
             "level",
+            "unit",
             "minor_units",
             *KEY_COLUMNS,
         ]

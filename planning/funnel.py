@@ -330,13 +330,20 @@ def _rates_from_row(
         for column, sample in {**RATE_SAMPLES, **AVERAGE_SAMPLES}.items()
         if not column.startswith("cycle_days")
     }
+    cycle_sample = "n_cycle_deals" if "n_cycle_deals" in row else "n_won"
     cycle = tuple(
         smooth(
             f"cycle_days_{quantile}",
-            "n_won",
+            cycle_sample,
             parent.cycle_days[i] if parent is not None else math.nan,
         )
         for i, quantile in enumerate(CYCLE_QUANTILES)
+    )
+    # activities per opportunity are measured on the opportunities created in the window
+    activity_sample = (
+        "n_opportunities_created_in_window"
+        if "n_opportunities_created_in_window" in row
+        else "n_opportunities_closed"
     )
     activities = {}
     for kind in activity_types:
@@ -346,7 +353,7 @@ def _rates_from_row(
         if parent is None:
             activities[kind] = 0.0 if math.isnan(observed) else observed
         else:
-            n = _sample(row, "n_opportunities_closed")
+            n = _sample(row, activity_sample)
             activities[kind] = shrink(observed, n, inherited, strength)
     rates = FunnelRates(
         lead_to_mql_rate=values["lead_to_mql_rate"],

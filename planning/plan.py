@@ -225,25 +225,13 @@ def build_plan(
         previous_month = parse_month(previous.as_of_month)
         if previous_month >= as_of or calendar.fiscal_year(previous_month) != fiscal_year:
             previous = None
-    minor_by_metric = {
-        metric: (config.minor_units if stream.unit == "money" else 1)
-        for metric, stream in config.streams.items()
-    }
-    adjustment_args = {
-        "streams": minor_by_metric,
-        "hierarchy": config.hierarchy,
-        "calendar": calendar,
-        "fiscal_year": fiscal_year,
-    }
-    adjustments = parse_adjustments(inputs.frame("adjustments"), as_of=as_of, **adjustment_args)
-    baseline_adjustments = parse_adjustments(
-        inputs.frame("adjustments"), as_of=calendar.first_month(fiscal_year), **adjustment_args
+    adjustments = applied_adjustments(inputs.frame("adjustments"), config, as_of)
+    baseline_adjustments = applied_adjustments(
+        inputs.frame("adjustments"), config, as_of, open_from=calendar.first_month(fiscal_year)
     )
     previous_adjustments = adjustments
     if previous is not None and previous.adjustments is not None:
-        previous_adjustments = parse_adjustments(
-            previous.adjustments, as_of=as_of, **adjustment_args
-        )
+        previous_adjustments = applied_adjustments(previous.adjustments, config, as_of)
 
     context = _Context(as_of_month=format_month(as_of), scenario=scenario, config=config)
     plans: list[StreamPlan] = []
@@ -320,6 +308,34 @@ def build_plan(
         plan_changes=_concat(changes, CHANGE_COLUMNS),
         attainment_alerts=alerts,
         notes=tuple(notes),
+    )
+
+
+def applied_adjustments(
+    frame: pd.DataFrame | None,
+    config: PlanningConfig,
+    as_of: dt.date,
+    open_from: dt.date | None = None,
+) -> list[Adjustment]:
+    """The adjustments of ``frame`` that apply to the fiscal year of ``as_of``.
+
+    Adjustments of months before ``open_from`` (default: the as-of month) are skipped, since
+    those months are closed (see :mod:`planning.locks`).
+
+    Raises:
+        PlanningInputError: for a bad adjustment row.
+    """
+    calendar = FiscalCalendar(config.fiscal_start_month)
+    return parse_adjustments(
+        frame,
+        streams={
+            metric: (config.minor_units if stream.unit == "money" else 1)
+            for metric, stream in config.streams.items()
+        },
+        hierarchy=config.hierarchy,
+        calendar=calendar,
+        fiscal_year=calendar.fiscal_year(as_of),
+        as_of=open_from or as_of,
     )
 
 

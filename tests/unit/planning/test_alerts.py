@@ -19,6 +19,7 @@ def month_rows(original=ORIGINAL, actual=ACTUAL, node="region=EAST"):
             "fiscal_year": 2026,
             "node": node,
             "level": "region",
+            "unit": "money",
             "minor_units": 1,
             "region": "EAST",
             "product_line": None,

@@ -1,0 +1,1 @@
+"""Targets: the monthly re-decomposition assets (schema ``plan``) and their invariant checks."""

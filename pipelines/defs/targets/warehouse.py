@@ -1,0 +1,299 @@
+"""Reading the planner's inputs from the warehouse and writing plan versions back.
+
+Inputs (docs/architecture.md, "Columns the Python stages rely on"):
+
+* ``marts.fct_bookings_monthly``, ``marts.fct_collections_monthly``: actuals;
+* ``marts.dim_rep``, ``marts.dim_partner``, ``marts.dim_region`` (``market_potential``);
+* ``marts.fct_funnel_rates``;
+* ``forecasts.forecast_monthly`` and ``forecasts.forecast_paths`` of the as-of month, bottom
+  (region x product line x channel) rows only; a ``metric`` column names the forecast stream
+  (``bookings`` when absent); missing tables mean "no forecast";
+* ``raw.annual_targets`` and ``raw.adjustments``: per key, the latest version extracted before
+  the as-of month (the staging rule), with ``_source_file``/``_source_row`` for messages.
+
+A plan version is every row of ``(as_of_month, scenario)`` in the ``plan`` tables; writing one
+deletes those rows and inserts the new ones in a single transaction, so a reader sees the old
+version or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import duckdb
+import pandas as pd
+
+from pipelines.defs.targets.tables import (
+    FUNNEL_RATES_SNAPSHOT,
+    PLAN_TABLES,
+    SCHEMA,
+    create_tables,
+    from_published,
+    insert,
+    to_published,
+)
+from planning import OFFICIAL, PlanInputs, PlanningInputError, PlanResult, PreviousVersion
+from planning.config import SEGMENT_DIMENSIONS
+from salesplan.months import add_months, format_month
+
+SEGMENT_KEYS = list(SEGMENT_DIMENSIONS)
+
+
+def table_exists(connection: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Return whether ``schema.table`` exists."""
+    schema, table = qualified.split(".")
+    found = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def columns_of(connection: duckdb.DuckDBPyConnection, qualified: str) -> list[str]:
+    """Return the column names of ``schema.table``."""
+    schema, table = qualified.split(".")
+    rows = connection.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _month_filter(column: str, month: dt.date) -> str:
+    """SQL that matches ``column`` (a DATE or a ``YYYY-MM`` text) to ``month``."""
+    return f"substr(CAST({column} AS VARCHAR), 1, 7) = '{format_month(month)}'"
+
+
+def read_plan_inputs(connection: duckdb.DuckDBPyConnection, as_of: dt.date) -> PlanInputs:
+    """Read every input of the as-of month's re-plan.
+
+    Raises:
+        PlanningInputError: when a required mart or the annual targets are missing.
+    """
+    for required in ("marts.fct_bookings_monthly", "marts.dim_rep", "marts.dim_partner"):
+        if not table_exists(connection, required):
+            raise PlanningInputError(
+                f"{required} is missing from the warehouse; build the marts (dbt) for "
+                f"{format_month(as_of)} first"
+            )
+    if not table_exists(connection, "raw.annual_targets"):
+        raise PlanningInputError(
+            "raw.annual_targets is missing: load the planning inputs (annual targets) first"
+        )
+    first_day = as_of.isoformat()
+    bookings = connection.execute(
+        f"SELECT * FROM marts.fct_bookings_monthly WHERE month < DATE '{first_day}'"
+    ).fetchdf()
+    collections = (
+        connection.execute(
+            f"SELECT * FROM marts.fct_collections_monthly WHERE month < DATE '{first_day}'"
+        ).fetchdf()
+        if table_exists(connection, "marts.fct_collections_monthly")
+        else None
+    )
+    reps = connection.execute("SELECT * FROM marts.dim_rep ORDER BY rep_id").fetchdf()
+    partners = connection.execute("SELECT * FROM marts.dim_partner ORDER BY partner_id").fetchdf()
+    potentials = None
+    if table_exists(connection, "marts.dim_region"):
+        potentials = connection.execute(
+            "SELECT 'region' AS dimension, region AS value, market_potential AS potential "
+            "FROM marts.dim_region ORDER BY region"
+        ).fetchdf()
+    funnel_rates = (
+        connection.execute("SELECT * FROM marts.fct_funnel_rates").fetchdf()
+        if table_exists(connection, "marts.fct_funnel_rates")
+        else None
+    )
+    forecasts, paths = read_forecasts(connection, as_of)
+    return PlanInputs(
+        annual_targets=read_latest_versions(
+            connection, "annual_targets", ("fiscal_year", "metric", "scope"), as_of
+        ),
+        bookings=bookings,
+        reps=reps,
+        partners=partners,
+        collections=collections,
+        forecasts=forecasts,
+        forecast_paths=paths,
+        funnel_rates=funnel_rates,
+        adjustments=read_adjustments(connection, as_of),
+        potentials=potentials,
+    )
+
+
+def read_latest_versions(
+    connection: duckdb.DuckDBPyConnection, entity: str, key: tuple[str, ...], as_of: dt.date
+) -> pd.DataFrame:
+    """Rows of ``raw.<entity>``: per key, the latest version extracted before ``as_of``."""
+    keys = ", ".join(key)
+    return connection.execute(
+        f"""
+        SELECT * EXCLUDE (_version) FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY {keys} ORDER BY _extract_month DESC, _source_file DESC,
+                _source_row DESC
+            ) AS _version
+            FROM raw.{entity}
+            WHERE _extract_month < DATE '{as_of.isoformat()}'
+        )
+        WHERE _version = 1
+        ORDER BY {keys}
+        """
+    ).fetchdf()
+
+
+def read_adjustments(connection: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame | None:
+    """The adjustments in effect for the as-of month, or ``None`` when none were ever loaded."""
+    if not table_exists(connection, "raw.adjustments"):
+        return None
+    return read_latest_versions(connection, "adjustments", ("metric", "node", "period"), as_of)
+
+
+def read_forecasts(
+    connection: duckdb.DuckDBPyConnection, as_of: dt.date
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The as-of month's bottom-level forecast and sample paths, as the planner reads them."""
+    if not table_exists(connection, "forecasts.forecast_monthly"):
+        return None, None
+    columns = columns_of(connection, "forecasts.forecast_monthly")
+    month = "ds" if "ds" in columns else "month"
+    metric = "metric" if "metric" in columns else "'bookings'"
+    forecasts = connection.execute(
+        f"""
+        SELECT {metric} AS metric, region, product_line, channel,
+               CAST(date_trunc('month', {month}) AS DATE) AS month, yhat
+        FROM forecasts.forecast_monthly
+        WHERE {_month_filter("as_of_month", as_of)}
+          AND region IS NOT NULL AND product_line IS NOT NULL AND channel IS NOT NULL
+        ORDER BY 1, 2, 3, 4, 5
+        """
+    ).fetchdf()
+    paths = None
+    if table_exists(connection, "forecasts.forecast_paths"):
+        path_columns = columns_of(connection, "forecasts.forecast_paths")
+        path_month = "ds" if "ds" in path_columns else "month"
+        path_metric = "metric" if "metric" in path_columns else "'bookings'"
+        raw = connection.execute(
+            f"""
+            SELECT {path_metric} AS metric, unique_id,
+                   CAST(date_trunc('month', {path_month}) AS DATE) AS month, path, y
+            FROM forecasts.forecast_paths
+            WHERE {_month_filter("as_of_month", as_of)}
+              AND {path_month} >= DATE '{as_of.isoformat()}'
+              AND {path_month} < DATE '{add_months(as_of, 12).isoformat()}'
+              AND length(unique_id) - length(replace(unique_id, '/', '')) = 2
+            """
+        ).fetchdf()
+        if not raw.empty:
+            keys = raw["unique_id"].str.extract(
+                r"^region=(?P<region>[^/]+)/product_line=(?P<product_line>[^/]+)"
+                r"/channel=(?P<channel>[^/]+)$"
+            )
+            paths = pd.concat([raw.drop(columns="unique_id"), keys], axis=1).dropna(
+                subset=SEGMENT_KEYS
+            )
+    return (forecasts if not forecasts.empty else None), paths
+
+
+def read_previous_version(
+    connection: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    fiscal_year: int,
+    minor_units: int,
+    scenario: str = OFFICIAL,
+) -> PreviousVersion | None:
+    """The latest earlier version of the same fiscal year, with the inputs it was made with."""
+    if not table_exists(connection, f"{SCHEMA}.target_plan"):
+        return None
+    found = connection.execute(
+        f"SELECT max(as_of_month) FROM {SCHEMA}.target_plan "
+        f"WHERE scenario = ? AND fiscal_year = ? AND as_of_month < DATE '{as_of.isoformat()}'",
+        [scenario, fiscal_year],
+    ).fetchone()
+    if not found or found[0] is None:
+        return None
+    previous = found[0]
+    target_plan = read_version(connection, "target_plan", previous, scenario, minor_units)
+    funnel = read_version(connection, "funnel_requirements", previous, scenario, minor_units)
+    forecasts, _ = read_forecasts(connection, previous)
+    rates = None
+    if table_exists(connection, f"{SCHEMA}.{FUNNEL_RATES_SNAPSHOT}"):
+        rates = connection.execute(
+            f"SELECT * EXCLUDE (as_of_month) FROM {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} "
+            f"WHERE as_of_month = DATE '{previous.isoformat()}'"
+        ).fetchdf()
+    return PreviousVersion(
+        as_of_month=format_month(previous),
+        target_plan=target_plan,
+        funnel_requirements=funnel,
+        forecasts=forecasts,
+        adjustments=read_adjustments(connection, previous),
+        funnel_rates=rates if rates is not None and not rates.empty else None,
+    )
+
+
+def read_version(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    as_of: dt.date,
+    scenario: str,
+    minor_units: int,
+) -> pd.DataFrame:
+    """One version of a plan table, converted back to the planner's frame."""
+    frame = connection.execute(
+        f"SELECT * FROM {SCHEMA}.{table} WHERE as_of_month = DATE '{as_of.isoformat()}' "
+        "AND scenario = ?",
+        [scenario],
+    ).fetchdf()
+    return from_published(frame, table, minor_units)
+
+
+def write_version(
+    connection: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    results: Mapping[str, PlanResult],
+    funnel_rates: pd.DataFrame | None,
+) -> dict[str, int]:
+    """Replace the ``(as_of_month, scenario)`` rows of every plan table in one transaction.
+
+    Returns:
+        Rows written per table.
+    """
+    create_tables(connection)
+    counts = dict.fromkeys(PLAN_TABLES, 0)
+    month = as_of.isoformat()
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        for scenario, result in results.items():
+            for table, frame in result.tables().items():
+                connection.execute(
+                    f"DELETE FROM {SCHEMA}.{table} "
+                    f"WHERE as_of_month = DATE '{month}' AND scenario = ?",
+                    [scenario],
+                )
+                counts[table] += insert(connection, table, to_published(table, frame))
+        if funnel_rates is not None:
+            snapshot = funnel_rates.assign(as_of_month=pd.Timestamp(month).date())
+            connection.register("funnel_rates_rows", snapshot)
+            if table_exists(connection, f"{SCHEMA}.{FUNNEL_RATES_SNAPSHOT}"):
+                connection.execute(
+                    f"DELETE FROM {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} "
+                    f"WHERE as_of_month = DATE '{month}'"
+                )
+                connection.execute(
+                    f"INSERT INTO {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} BY NAME "
+                    "SELECT * FROM funnel_rates_rows"
+                )
+            else:
+                connection.execute(
+                    f"CREATE TABLE {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} AS "
+                    "SELECT * FROM funnel_rates_rows"
+                )
+            connection.unregister("funnel_rates_rows")
+        connection.execute("COMMIT")
+    except Exception:
+        connection.execute("ROLLBACK")
+        raise
+    return counts
