@@ -1,4 +1,4 @@
-"""Real dbt builds on temp DuckDB files: the tiny hand-made business, built once per session.
+"""Real dbt builds on temp DuckDB files: the tiny hand-made business and the small demo.
 
 dbt runs as a subprocess, as Dagster runs it, with its own target folder per build so tests
 never touch ``dbt_project/target`` (the manifest the code location loads). No Python
@@ -19,7 +19,10 @@ import duckdb
 import pytest
 from tiny_business import TINY_VARS, write_tiny_business
 
+import demodata
+from ingestion.load import ingest
 from pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from salesplan.home import SalesplanHome, resolve_home
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
@@ -91,3 +94,23 @@ def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_build_target(tiny_warehouse: Path) -> Path:
     """The dbt target folder of the tiny build (run_results.json, manifest.json)."""
     return tiny_warehouse.parent / "target"
+
+
+SMALL_DEMO_AS_OF = "2026-11-01"
+
+
+@pytest.fixture(scope="session")
+def small_demo_home(tmp_path_factory: pytest.TempPathFactory) -> SalesplanHome:
+    """The small demo, generated, ingested (every extract month) and built as of 2026-11."""
+    home = resolve_home(tmp_path_factory.mktemp("small_demo"))
+    demodata.generate(home.root, size="small")
+    months = sorted(folder.name for folder in home.extracts.iterdir() if folder.is_dir())
+    ingest(home, months)
+    result = run_dbt(
+        ["build", "--exclude-resource-type", "unit_test"],
+        warehouse=home.warehouse,
+        dbt_vars={"as_of_month": SMALL_DEMO_AS_OF},
+        target=home.root / "dbt_target",
+    )
+    assert result.returncode == 0, _failure(result)
+    return home
