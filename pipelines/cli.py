@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from salesplan.errors import SalesplanError
 from salesplan.home import HOME_ENV_VAR, SalesplanHome, resolve_home
 from salesplan.months import add_months, format_month, months_between, parse_month
 
@@ -21,7 +22,7 @@ DEMO_END_MONTH = "2026-10"
 SIZES = ("small", "default", "large", "xlarge")
 
 
-class CliError(Exception):
+class CliError(SalesplanError):
     """A failure the user can act on; printed without a traceback."""
 
 
@@ -92,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ[HOME_ENV_VAR] = str(home.root)
     try:
         return _COMMANDS[args.command](args, home)
-    except CliError as error:
+    except SalesplanError as error:
         print(f"salesplan {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -109,7 +110,7 @@ def _generate(args: argparse.Namespace, home: SalesplanHome) -> int:
         target.root, size=args.size, seed=args.seed, end_month=args.end_month, progress=_progress
     )
     _progress(
-        f"wrote {summary.total_rows:,} rows in {summary.total_files:,} files to "
+        f"wrote {summary.total_rows:,} rows in {len(summary.files):,} files to "
         f"{target.extracts} in {time.perf_counter() - started:.1f} s"
     )
     return 0
@@ -118,7 +119,8 @@ def _generate(args: argparse.Namespace, home: SalesplanHome) -> int:
 def _ingest(args: argparse.Namespace, home: SalesplanHome) -> int:
     from pipelines import runner
 
-    runner.ingest(home, args.as_of, progress=_progress, wait_s=args.wait)
+    outcome = runner.ingest(home, args.as_of, progress=_progress, wait_s=args.wait)
+    _progress(f"ingested up to as-of {args.as_of} in {outcome.seconds:.1f} s")
     return 0
 
 

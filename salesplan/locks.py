@@ -21,10 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from salesplan.errors import SalesplanError
+
 POLL_SECONDS = 0.2
 
 
-class LockBusyError(RuntimeError):
+class LockBusyError(SalesplanError):
     """Another process holds the lock for longer than the caller was willing to wait."""
 
 

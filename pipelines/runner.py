@@ -1,0 +1,195 @@
+"""Run the Dagster jobs of the code location in-process, for the CLI and the benchmarks.
+
+The CLI needs no server: it executes the same jobs the Dagster UI launches, in this process,
+against the home folder's persistent instance (``$SALESPLAN_HOME/dagster``), so the runs also
+appear in ``dagster dev``. Progress is printed as compact lines; a failed step raises
+:class:`RunFailed` with the step's own message (which names file, row, column and value).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from salesplan.errors import SalesplanError
+from salesplan.home import SalesplanHome
+
+Progress = Callable[[str], None]
+
+PROGRESS_LOGGER = "salesplan_progress"
+
+
+class RunFailed(SalesplanError):
+    """A job run failed; the message is what the failing step reported."""
+
+
+@dataclass
+class RunOutcome:
+    """What one in-process run did."""
+
+    job_name: str
+    run_id: str
+    seconds: float
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    materializations: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+class _ProgressHandler(logging.Handler):
+    """Turn Dagster's log records into one short line per step and per asset message."""
+
+    def __init__(self, progress: Progress) -> None:
+        # Step events arrive as DEBUG records, so the handler takes every level and filters.
+        super().__init__(level=logging.DEBUG)
+        self._progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        step = meta.get("step_key") or ""
+        if event is not None:
+            kind = event.event_type_value
+            if kind == "STEP_START":
+                self._progress(f"{step}: started")
+            elif kind == "STEP_SUCCESS":
+                self._progress(f"{step}: done")
+            elif kind == "STEP_SKIPPED":
+                self._progress(f"{step}: skipped (an upstream step or blocking check failed)")
+            elif kind == "STEP_FAILURE":
+                self._progress(f"{step}: FAILED")
+            elif kind == "ASSET_CHECK_EVALUATION":
+                evaluation = event.event_specific_data
+                if not evaluation.passed:
+                    self._progress(f"{step}: check {evaluation.check_name} did not pass")
+            return
+        if record.levelno >= logging.INFO:
+            message = meta.get("orig_message") or record.getMessage()
+            self._progress(f"{step}: {message}" if step else str(message))
+
+
+def progress_logger_def(progress: Progress) -> dg.LoggerDefinition:
+    """A Dagster logger that prints through ``progress``."""
+
+    @dg.logger(description="Compact progress lines for the salesplan CLI.")
+    def _progress_logger(_init_context: dg.InitLoggerContext) -> logging.Logger:
+        logger = logging.Logger(PROGRESS_LOGGER, level=logging.DEBUG)
+        logger.addHandler(_ProgressHandler(progress))
+        return logger
+
+    return _progress_logger
+
+
+def execute_job(
+    home: SalesplanHome,
+    job_name: str,
+    *,
+    partition_range: tuple[str, str],
+    progress: Progress,
+    run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> RunOutcome:
+    """Execute ``job_name`` in this process for a range of as-of partitions.
+
+    Args:
+        home: the home folder (the caller has prepared its Dagster instance).
+        job_name: a job of ``pipelines.definitions.defs``.
+        partition_range: first and last partition keys (``YYYY-MM-01``), both included.
+        progress: receives one line per step and per asset message.
+        run_config: extra run config (merged with the progress logger's).
+        tags: extra run tags.
+
+    Raises:
+        RunFailed: naming the failed steps and their messages.
+    """
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def(job_name).with_logger_defs(
+        {"salesplan_progress": progress_logger_def(progress)}
+    )
+    config = {**(run_config or {}), "loggers": {"salesplan_progress": {}}}
+    first, last = partition_range
+    run_tags = {
+        ASSET_PARTITION_RANGE_START_TAG: first,
+        ASSET_PARTITION_RANGE_END_TAG: last,
+        **(tags or {}),
+    }
+    if first == last:
+        run_tags = {"dagster/partition": first, **(tags or {})}
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            run_config=config, instance=instance, tags=run_tags, raise_on_error=False
+        )
+        step_stats = instance.get_run_step_stats(result.run_id)
+    outcome = RunOutcome(job_name, result.run_id, time.perf_counter() - started)
+    outcome.step_seconds = {
+        stats.step_key: stats.end_time - stats.start_time
+        for stats in step_stats
+        if stats.start_time is not None and stats.end_time is not None
+    }
+    failures: list[str] = []
+    for event in result.all_events:
+        step = event.step_key or ""
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            description = getattr(event.step_failure_data.user_failure_data, "description", None)
+            failures.append(f"{step}: {description or (error.message if error else 'failed')}")
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.step_materialization_data.materialization
+            outcome.materializations[materialization.asset_key.to_user_string()] = {
+                key: value.value for key, value in materialization.metadata.items()
+            }
+    if not result.success:
+        detail = "\n  ".join(failures) or "see the run's event log in the Dagster UI"
+        raise RunFailed(f"{job_name} failed (run {result.run_id}):\n  {detail}")
+    return outcome
+
+
+def first_as_of_month(home: SalesplanHome) -> str:
+    """The first as-of month the landed extracts support (the oldest extract month + 1)."""
+    from salesplan.months import add_months, format_month, parse_month
+
+    months = []
+    for folder in home.extracts.iterdir() if home.extracts.is_dir() else []:
+        try:
+            months.append(parse_month(folder.name))
+        except ValueError:
+            continue
+    if not months:
+        raise RunFailed(
+            f"no extract folders (YYYY-MM) in {home.extracts}; land extracts there first "
+            "or run `salesplan generate`"
+        )
+    return format_month(add_months(min(months), 1))
+
+
+def ingest(
+    home: SalesplanHome, as_of: str, *, progress: Progress, wait_s: float = 0.0
+) -> RunOutcome:
+    """Load and check every extract month up to the one the as-of ``as_of`` re-plan consumes."""
+    from pipelines.instance import prepare_dagster_home
+    from pipelines.partitions import partition_key_for
+    from salesplan.locks import exclusive_lock
+
+    prepare_dagster_home(home)
+    first = first_as_of_month(home)
+    if as_of < first:
+        raise RunFailed(f"as-of {as_of} is before the first landed extract (as-of {first})")
+    with exclusive_lock(
+        home.root / "warehouse.lock", purpose=f"ingest as-of {as_of}", timeout_s=wait_s
+    ):
+        return execute_job(
+            home,
+            "ingest_job",
+            partition_range=(partition_key_for(first), partition_key_for(as_of)),
+            progress=progress,
+        )
