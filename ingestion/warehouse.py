@@ -19,7 +19,7 @@ import pandas as pd
 
 from expectations import ReferenceRule
 from ingestion.errors import IngestionError, Problem
-from salesplan.entities import DUCKDB_TYPES, ENTITIES, Entity
+from salesplan.entities import ENTITIES, Entity
 
 STAGED = "_ingest_staged"
 STAGED_QUARANTINE = "_ingest_quarantine"
@@ -55,7 +55,7 @@ LOAD_LOG_DDL = (
 
 def raw_columns(table: Entity) -> list[tuple[str, str]]:
     """Return ``(column, DuckDB type)`` of ``raw.<entity>``: canonical, then lineage."""
-    return [(c.name, DUCKDB_TYPES[c.dtype]) for c in table.columns] + list(LINEAGE_DDL)
+    return [(c.name, c.warehouse_type) for c in table.columns] + list(LINEAGE_DDL)
 
 
 def _ddl(columns: Sequence[tuple[str, str]]) -> str:

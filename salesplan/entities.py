@@ -74,6 +74,7 @@ class Column:
         non_negative: numeric values must be >= 0.
         not_after_extract: dates must not fall after the end of the extract month.
         references: ``"entity.column"`` that every non-null value must exist in.
+        scale: digits after the decimal point of a ``decimal`` column (money: 2).
         description: one sentence for docs and the dbt sources.
     """
 
@@ -86,7 +87,15 @@ class Column:
     non_negative: bool = False
     not_after_extract: bool = False
     references: str | None = None
+    scale: int = 2
     description: str = ""
+
+    @property
+    def warehouse_type(self) -> str:
+        """The DuckDB type of the column in the raw layer."""
+        if self.dtype == "decimal":
+            return f"DECIMAL(18, {self.scale})"
+        return DUCKDB_TYPES[self.dtype]
 
 
 @dataclass(frozen=True)
@@ -342,7 +351,8 @@ ENTITIES: dict[str, Entity] = {
             columns=(
                 _c("currency", "string"),
                 _c("month", "date", not_after_extract=True),
-                _c("rate_to_reporting_currency", "decimal", non_negative=True),
+                # Six decimals: rounding USD 7.0976 to 7.10 would misstate converted amounts.
+                _c("rate_to_reporting_currency", "decimal", non_negative=True, scale=6),
             ),
         ),
         # ----------------------------------------------------------- planning

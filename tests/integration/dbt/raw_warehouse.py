@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from salesplan.entities import DUCKDB_TYPES, ENTITIES
+from salesplan.entities import ENTITIES
 from salesplan.months import parse_month
 
 LINEAGE_COLUMNS = (
@@ -28,7 +28,7 @@ def create_raw_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """Create schema ``raw`` and an empty table for every canonical entity."""
     connection.execute("create schema if not exists raw")
     for entity in ENTITIES.values():
-        columns = [f"{column.name} {DUCKDB_TYPES[column.dtype]}" for column in entity.columns]
+        columns = [f"{column.name} {column.warehouse_type}" for column in entity.columns]
         columns += [f"{name} {dtype}" for name, dtype in LINEAGE_COLUMNS]
         connection.execute(f"create table if not exists {entity.table} ({', '.join(columns)})")
 
