@@ -24,6 +24,9 @@ from pathlib import Path
 from salesplan.errors import SalesplanError
 
 POLL_SECONDS = 0.2
+# Locks this process holds, with their nesting depth: the CLI holds the lock for a whole
+# re-plan and the warehouse resource takes it again inside the run; that must not deadlock.
+_HELD: dict[Path, int] = {}
 
 
 class LockBusyError(SalesplanError):
@@ -42,6 +45,14 @@ def exclusive_lock(path: Path, *, purpose: str, timeout_s: float = 0.0) -> Itera
     Raises:
         LockBusyError: if the lock is still taken after ``timeout_s``, naming the holder.
     """
+    key = path.resolve()
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held across the yield
     try:
@@ -63,7 +74,11 @@ def exclusive_lock(path: Path, *, purpose: str, timeout_s: float = 0.0) -> Itera
         }
         handle.write(json.dumps(holder))
         handle.flush()
-        yield
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            _HELD.pop(key, None)
     finally:
         handle.close()  # closing the descriptor releases the flock
 

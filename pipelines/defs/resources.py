@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from salesplan.home import SalesplanHome, resolve_home
+from salesplan.locks import exclusive_lock
 
 # Every asset that opens the warehouse read-write declares this pool; its limit is 1
 # ($DAGSTER_HOME/dagster.yaml), because DuckDB admits one writing process per file.
@@ -27,9 +29,33 @@ class HomeResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The working DuckDB warehouse of a home folder. Writers must run in ``WAREHOUSE_POOL``."""
+    """The working DuckDB warehouse of a home folder. Writers must run in ``WAREHOUSE_POOL``.
+
+    While a run (in-process executor) or a step (multiprocess executor) uses this resource it
+    holds the home's re-plan lock (``salesplan.locks``), so runs launched from the UI, the
+    schedule, the sensor and the CLI never write the warehouse at the same time: the later one
+    waits up to ``lock_timeout_s`` and then fails naming the holder.
+    """
 
     root: str | None = None
+    lock_timeout_s: float = 3600.0
+    _lock: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Take the home's re-plan lock for as long as the run or step lasts."""
+        home = resolve_home(self.root)
+        run = context.run_id if context.dagster_run else "ad hoc"
+        self._lock.enter_context(
+            exclusive_lock(
+                home.root / "warehouse.lock",
+                purpose=f"Dagster run {run}",
+                timeout_s=self.lock_timeout_s,
+            )
+        )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Release the re-plan lock."""
+        self._lock.close()
 
     @property
     def path(self) -> str:

@@ -53,3 +53,18 @@ def test_a_waiting_holder_gets_the_lock_once_it_is_free(tmp_path):
         assert 0.2 < waited < 10
     finally:
         holder.join()
+
+
+def test_the_holder_can_take_its_own_lock_again_without_deadlock(tmp_path):
+    lock = tmp_path / "warehouse.lock"
+    with (
+        exclusive_lock(lock, purpose="re-plan"),
+        exclusive_lock(lock, purpose="warehouse step", timeout_s=0),
+    ):
+        pass
+    # Released once the outer block ends: another process can take it.
+    ready = mp.get_context("fork").Event()
+    other = mp.get_context("fork").Process(target=_hold, args=(lock, ready, 0.1))
+    other.start()
+    assert ready.wait(10)
+    other.join()
