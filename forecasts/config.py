@@ -1,0 +1,47 @@
+"""Settings of the forecast engine, validated at construction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from forecasts.model import ProphetSettings
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """How the engine forecasts, backtests and simulates.
+
+    Attributes:
+        backtest_offsets: Backtest origins, in months before the as-of month (or before the
+            first month after the data, for ``backtest``). The earliest origin is a warm-up:
+            it gives the later ones past errors to choose models and calibrate intervals
+            with, and is not scored. The default (18, 12) scores the origin 12 months back on
+            horizons 1-12 and lets the final forecast choose on 24 out-of-sample months;
+            each extra origin costs one more fit of every model per series.
+        weight_power: Ensemble weights are ``MASE ** -weight_power`` of each model's pooled
+            past errors (``forecasts.ensemble``; 0: equal weights).
+        spring_festival: Add the Spring Festival slowdown share of each month
+            (``salesplan.spring_festival.slowdown_share``) as a Prophet regressor.
+        prophet: Prophet's settings.
+        n_paths: Sample paths per series (intervals are their quantiles).
+        seed: Seed of the sample paths; with it, every output is reproducible.
+        outlier_threshold: Robust z-score above which a month is an outlier.
+    """
+
+    backtest_offsets: tuple[int, ...] = (18, 12)
+    weight_power: float = 8.0
+    spring_festival: bool = True
+    prophet: ProphetSettings = field(default_factory=ProphetSettings)
+    n_paths: int = 1000
+    seed: int = 0
+    outlier_threshold: float = 5.0
+
+    def __post_init__(self) -> None:
+        if any(offset < 1 for offset in self.backtest_offsets):
+            raise ValueError(f"backtest_offsets must be >= 1 month, got {self.backtest_offsets}")
+        if len(set(self.backtest_offsets)) != len(self.backtest_offsets):
+            raise ValueError(f"backtest_offsets repeat a month: {self.backtest_offsets}")
+        if self.n_paths < 10:
+            raise ValueError(f"n_paths must be >= 10, got {self.n_paths}")
+        if self.weight_power < 0:
+            raise ValueError(f"weight_power must be >= 0, got {self.weight_power}")
