@@ -1,0 +1,1 @@
+"""The monthly re-plan loop: the job, its schedule and sensor, publication and the report."""

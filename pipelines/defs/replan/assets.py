@@ -1,0 +1,48 @@
+"""Publication of the plan version: the BI tables, switched atomically for readers."""
+
+# No `from __future__ import annotations`: Dagster reads the context and resource parameter
+# annotations at definition time.
+import dagster as dg
+
+from pipelines.defs.resources import WAREHOUSE_POOL, HomeResource, WarehouseResource
+from pipelines.partitions import AS_OF_MONTHS, month_of
+from publishing.contract import PUBLISHED_TABLES
+from publishing.publish import publish
+from salesplan.months import parse_month
+
+# Every published table is built by one upstream asset of the same name (dbt marts, the
+# forecast assets and the plan version); publication waits for all of them and their checks.
+PUBLISHED_SOURCES = [dg.AssetKey(table.name) for table in PUBLISHED_TABLES]
+
+
+@dg.asset(
+    group_name="publishing",
+    kinds={"duckdb", "parquet"},
+    deps=PUBLISHED_SOURCES,
+    partitions_def=AS_OF_MONTHS,
+    pool=WAREHOUSE_POOL,
+)
+def bi_publication(
+    context: dg.AssetExecutionContext, home: HomeResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """published/: the as-of version of every BI table, one snapshot switched in atomically."""
+    as_of_month = month_of(context.partition_key)
+    with warehouse.connect() as connection:
+        publication = publish(
+            connection, home.home.published, parse_month(as_of_month), PUBLISHED_TABLES
+        )
+    context.log.info(f"published {as_of_month} as {publication.snapshot.name}")
+    return dg.MaterializeResult(
+        metadata={
+            "as_of_month": as_of_month,
+            "snapshot": dg.MetadataValue.path(str(publication.snapshot)),
+            "serving_file": dg.MetadataValue.path(str(home.home.published / "salesplan.duckdb")),
+            "rows_this_version": dg.MetadataValue.json(publication.row_counts),
+        }
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Register the publication asset."""
+    return dg.Definitions(assets=[bi_publication])
