@@ -193,3 +193,115 @@ def ingest(
             partition_range=(partition_key_for(first), partition_key_for(as_of)),
             progress=progress,
         )
+
+
+@dataclass
+class ReplanOutcome:
+    """What a re-plan produced and where to find it."""
+
+    as_of_month: str
+    home: SalesplanHome
+    runs: list[RunOutcome]
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the runs."""
+        return sum(run.seconds for run in self.runs)
+
+    def summary_lines(self) -> list[str]:
+        """Lines the CLI prints at the end: where the outputs are."""
+        published = self.home.published
+        reports = self.home.reports / self.as_of_month
+        lines = [
+            f"re-plan as-of {self.as_of_month} done in {self.seconds:.1f} s",
+            f"  BI tables (DuckDB, read-only): {published / 'salesplan.duckdb'}",
+            f"  BI tables (Parquet):           {published / 'current'}/<table>/<YYYY-MM>.parquet",
+        ]
+        for report in sorted(reports.glob("*.html")):
+            lines.append(f"  leadership report:             {report}")
+        workbooks = reports / "managers"
+        if workbooks.is_dir():
+            lines.append(f"  manager workbooks (Excel):     {workbooks}/")
+        lines.append(
+            f"  Dagster UI: DAGSTER_HOME={self.home.dagster_home} dagster dev -w workspace.yaml"
+        )
+        return lines
+
+
+def loaded_extract_months(home: SalesplanHome) -> set[str]:
+    """Extract months the warehouse has a load record of (none before the first load)."""
+    import duckdb
+
+    if not home.warehouse.exists():
+        return set()
+    connection = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        exists = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'load_log'"
+        ).fetchone()[0]
+        if not exists:
+            return set()
+        rows = connection.execute("select distinct extract_month from raw.load_log").fetchall()
+    finally:
+        connection.close()
+    return {str(row[0])[:7] for row in rows}
+
+
+def replan(
+    home: SalesplanHome,
+    as_of: str,
+    *,
+    progress: Progress,
+    wait_s: float = 0.0,
+) -> ReplanOutcome:
+    """Run the whole re-plan of as-of month ``as_of``.
+
+    Extract months before ``as_of - 1`` that were never loaded are ingested first, in one run;
+    then ``replan_job`` runs for the as-of partition (it ingests the month ``as_of - 1``).
+    """
+    from pipelines.defs.dbt.project import ensure_manifest
+    from pipelines.defs.replan.landing import extract_months
+    from pipelines.instance import prepare_dagster_home
+    from pipelines.partitions import partition_key_for
+    from salesplan.locks import exclusive_lock
+    from salesplan.months import add_months, format_month, parse_month
+
+    prepare_dagster_home(home)
+    ensure_manifest(progress)
+    first = first_as_of_month(home)
+    if as_of < first:
+        raise RunFailed(f"as-of {as_of} is before the first landed extract (as-of {first})")
+    previous_as_of = format_month(add_months(parse_month(as_of), -1))
+    runs: list[RunOutcome] = []
+    with exclusive_lock(
+        home.root / "warehouse.lock", purpose=f"re-plan as-of {as_of}", timeout_s=wait_s
+    ):
+        loaded = loaded_extract_months(home)
+        pending = [
+            month
+            for month in extract_months(home)
+            if month not in loaded and format_month(add_months(parse_month(month), 1)) < as_of
+        ]
+        if pending:
+            progress(f"catching up: ingesting extract months {pending[0]} .. {pending[-1]}")
+            runs.append(
+                execute_job(
+                    home,
+                    "ingest_job",
+                    partition_range=(
+                        partition_key_for(format_month(add_months(parse_month(pending[0]), 1))),
+                        partition_key_for(previous_as_of),
+                    ),
+                    progress=progress,
+                )
+            )
+        runs.append(
+            execute_job(
+                home,
+                "replan_job",
+                partition_range=(partition_key_for(as_of), partition_key_for(as_of)),
+                progress=progress,
+            )
+        )
+    return ReplanOutcome(as_of, home, runs)

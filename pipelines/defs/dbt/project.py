@@ -9,6 +9,7 @@ models show up on reload. Everywhere else the manifest is prepared at build time
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +31,18 @@ def prepare_manifest() -> Path:
     project = salesplan_dbt_project()
     project.preparer.prepare(project)
     return project.manifest_path
+
+
+def ensure_manifest(progress: Callable[[str], None] = print) -> Path:
+    """Prepare the manifest if this checkout has none yet (a fresh clone); return its path.
+
+    The CLI calls this before loading the code location, acting as the build step.
+    """
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not manifest.exists():
+        progress("preparing the dbt manifest (dbt parse, once per checkout)")
+        return prepare_manifest()
+    return manifest
 
 
 def main() -> None:
