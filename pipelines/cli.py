@@ -34,7 +34,8 @@ def _month(text: str) -> str:
 
 
 def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+    # Progress goes to stderr: stdout carries the results (where the outputs are).
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

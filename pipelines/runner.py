@@ -8,6 +8,7 @@ appear in ``dagster dev``. Progress is printed as compact lines; a failed step r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -125,7 +126,15 @@ def execute_job(
     if first == last:
         run_tags = {"dagster/partition": first, **(tags or {})}
     started = time.perf_counter()
-    with dg.DagsterInstance.get() as instance:
+    # Tools inside steps (dbt above all) write their own logs to stdout: keep them in a file
+    # next to the run history and show only the progress lines.
+    log_path = home.root / "logs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{job_name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        dg.DagsterInstance.get() as instance,
+        open(log_path, "a", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+    ):
         result = job.execute_in_process(
             run_config=config, instance=instance, tags=run_tags, raise_on_error=False
         )
@@ -150,7 +159,10 @@ def execute_job(
             }
     if not result.success:
         detail = "\n  ".join(failures) or "see the run's event log in the Dagster UI"
-        raise RunFailed(f"{job_name} failed (run {result.run_id}):\n  {detail}")
+        raise RunFailed(
+            f"{job_name} failed (run {result.run_id}):\n  {detail}\n"
+            f"Tool output (dbt, ...) of the run: {log_path}"
+        )
     return outcome
 
 
@@ -242,7 +254,7 @@ def loaded_extract_months(home: SalesplanHome) -> set[str]:
         ).fetchone()[0]
         if not exists:
             return set()
-        rows = connection.execute("select distinct extract_month from raw.load_log").fetchall()
+        rows = connection.execute("select distinct _extract_month from raw.load_log").fetchall()
     finally:
         connection.close()
     return {str(row[0])[:7] for row in rows}
