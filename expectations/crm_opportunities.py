@@ -2,10 +2,12 @@
 
 Beyond the contract rules (see ``expectations.rules``):
 
-* ``stage_matches_is_won`` and ``stage_matches_is_closed`` (warning): the stage and the
-  won/closed flags tell the same story (``closed_won`` is won and closed, ``closed_lost``
-  closed and not won, every other stage open). Contradictory rows cannot be counted in the
-  funnel and are quarantined.
+* ``stage_matches_won``, ``stage_matches_not_won``, ``stage_matches_closed`` and
+  ``stage_matches_open`` (warning): the stage and the won/closed flags tell the same story
+  (``closed_won`` is won and closed, ``closed_lost`` closed and not won, every other stage
+  open). Contradictory rows cannot be counted in the funnel and are quarantined. (Written as
+  four set rules on filtered rows rather than one pair rule, which GX evaluates row by row,
+  about 30 µs a row.)
 * ``partner_deal_has_partner`` (warning): a partner-channel deal names its partner;
   otherwise its bookings cannot be attributed and the row is quarantined.
 * ``currency_code`` (blocking): currencies are three-letter ISO codes.
@@ -20,25 +22,31 @@ from great_expectations.expectations.row_conditions import Column
 from expectations.rules import Severity, contract_suite, expectation
 from salesplan.entities import OPPORTUNITY_STAGES
 
-_OPEN_STAGES = [stage for stage in OPPORTUNITY_STAGES if not stage.startswith("closed_")]
-STAGE_IS_WON = [("closed_won", True), ("closed_lost", False)] + [(s, False) for s in _OPEN_STAGES]
-STAGE_IS_CLOSED = [("closed_won", True), ("closed_lost", True)] + [(s, False) for s in _OPEN_STAGES]
+CLOSED_STAGES = ["closed_won", "closed_lost"]
+OPEN_STAGES = [stage for stage in OPPORTUNITY_STAGES if stage not in CLOSED_STAGES]
+# rule: (flag, flag value, the stages that agree with it)
+STAGE_RULES = {
+    "stage_matches_won": ("is_won", True, ["closed_won"]),
+    "stage_matches_not_won": ("is_won", False, ["closed_lost", *OPEN_STAGES]),
+    "stage_matches_closed": ("is_closed", True, CLOSED_STAGES),
+    "stage_matches_open": ("is_closed", False, OPEN_STAGES),
+}
 
 
 def build_crm_opportunities_suite() -> gx.ExpectationSuite:
     """Return the ``crm_opportunities_raw`` suite."""
     suite = contract_suite("opportunities")
-    for flag, pairs in (("is_won", STAGE_IS_WON), ("is_closed", STAGE_IS_CLOSED)):
+    for rule, (flag, value, stages) in STAGE_RULES.items():
         suite.add_expectation(
             expectation(
-                gxe.ExpectColumnPairValuesToBeInSet,
-                column_A="stage",
-                column_B=flag,
-                value_pairs_set=pairs,
-                ignore_row_if="either_value_is_missing",
-                rule=f"stage_matches_{flag}",
-                description=f"{flag} agrees with the stage.",
-                hint=f"check the stage and {flag} mapping in the source profile, or fix the "
+                gxe.ExpectColumnValuesToBeInSet,
+                column="stage",
+                value_set=stages,
+                row_condition=Column(flag) == value,
+                rule=rule,
+                description=f"Where {flag} is {str(value).lower()}, stage is one of "
+                f"{', '.join(stages)}.",
+                hint=f"check the stage and {flag} mappings in the source profile, or fix the "
                 "opportunity in the CRM",
                 severity=Severity.WARNING,
             )

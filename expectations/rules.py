@@ -53,14 +53,16 @@ EXTRACT_END_COLUMN = "_extract_end"
 MIN_CLEAN_SHARE = "min_clean_share"
 DEFAULT_MIN_CLEAN_SHARE = 0.5
 
-# GX type names of the pandas dtypes ingestion.mapping produces, per logical type.
+# The scalar type (GX compares ``dtype.type``) of the pandas dtypes ingestion.mapping
+# produces: string[pyarrow] (str), datetime64[ns], float64, Int64 (int64), boolean (bool).
+# With these dtypes GX checks the column's type once instead of every value.
 _GX_TYPES = {
-    "string": ["str"],
-    "date": ["datetime64", "datetime64[ns]"],
-    "timestamp": ["datetime64", "datetime64[ns]"],
-    "decimal": ["float64"],
-    "integer": ["Int64Dtype", "int64"],
-    "boolean": ["BooleanDtype", "bool"],
+    "string": "str",
+    "date": "datetime64",
+    "timestamp": "datetime64",
+    "decimal": "float64",
+    "integer": "int64",
+    "boolean": "bool",
 }
 
 
@@ -171,9 +173,9 @@ def _column_expectations(column: Column) -> list[Expectation]:
     name = column.name
     rules = [
         expectation(
-            gxe.ExpectColumnValuesToBeInTypeList,
+            gxe.ExpectColumnValuesToBeOfType,
             column=name,
-            type_list=_GX_TYPES[column.dtype],
+            type_=_GX_TYPES[column.dtype],
             rule=f"{name}_type",
             description=f"{name} holds {column.dtype} values.",
             hint="the column was not typed by ingestion; load frames through ingestion",

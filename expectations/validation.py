@@ -117,10 +117,13 @@ def validate_frame(
     """
     if frame.empty:
         return [_outcome(rule.configuration, evaluated=0) for rule in suite.expectations]
-    validated = frame.copy(deep=False)
-    months = validated["_extract_month"]
+    months = frame["_extract_month"]
     ends = {month: month + pd.offsets.MonthBegin(1) for month in months.unique()}
-    validated[EXTRACT_END_COLUMN] = months.map(ends).astype("datetime64[ns]")
+    # One consolidated copy: GX copies the frame per rule, and copying a frame whose blocks
+    # are not consolidated merges them every time (about 40% of the validation time).
+    validated = frame.assign(
+        **{EXTRACT_END_COLUMN: months.map(ends).astype("datetime64[ns]")}
+    ).copy()
     batch = frame_validator().batch_definition.get_batch(batch_parameters={"dataframe": validated})
     result = batch.validate(
         suite,

@@ -156,7 +156,7 @@ def load_entity(
         raise IngestionError(
             f"no source profile for entity {table.name} in {home.profiles}",
             hint=f"add a profile (profiles/<name>.yml with `entity: {table.name}`) that "
-            "describes the export; see README, 'Bring your own extracts'",
+            "describes the export; see ingestion/README.md",
         )
     files = [
         source
@@ -570,7 +570,7 @@ def _with_lines(error: IngestionError, sources: dict[str, SourceFile]) -> Ingest
 
 
 def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, dict):
         return json.dumps({k: _json_value(v) for k, v in value.items()}, ensure_ascii=False)

@@ -6,7 +6,7 @@ of ``salesplan.entities``. A value that cannot be typed stops the load with an e
 the file, the rows, the column (and its source column) and the value.
 
 Typed frames use one pandas dtype per logical type, the same ones the expectation suites
-check: ``string`` -> object (``str`` or ``None``), ``date``/``timestamp`` -> ``datetime64[ns]``
+check: ``string`` -> ``string[pyarrow]``, ``date``/``timestamp`` -> ``datetime64[ns]``
 (dates at midnight), ``decimal`` -> ``float64`` (cast to ``DECIMAL(18, 2)`` when written),
 ``integer`` -> ``Int64``, ``boolean`` -> ``boolean``.
 """
@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingestion.errors import MAX_LISTED_PROBLEMS, IngestionError, Problem
 from ingestion.profiles import DEFAULT_FALSE, DEFAULT_TRUE, SourceProfile
@@ -27,7 +30,7 @@ from salesplan.entities import Column, ColumnType, Entity
 META_COLUMNS = ("_extract_month", "_source_file", "_source_row")
 
 PANDAS_DTYPES: dict[ColumnType, str] = {
-    "string": "object",
+    "string": "string[pyarrow]",
     "date": "datetime64[ns]",
     "timestamp": "datetime64[ns]",
     "decimal": "float64",
@@ -120,7 +123,7 @@ def map_chunk(
         columns[column.name] = typer.typed(column, raw, source)
     frame = pd.DataFrame(columns)
     frame["_extract_month"] = pd.Timestamp(extract_month)
-    frame["_source_file"] = display
+    frame["_source_file"] = pd.Series(display, index=frame.index, dtype=_STRING)
     frame["_source_row"] = rows
     return frame
 
@@ -131,7 +134,7 @@ def empty_frame(entity: Entity) -> pd.DataFrame:
         {column.name: pd.Series(dtype=PANDAS_DTYPES[column.dtype]) for column in entity.columns}
     )
     frame["_extract_month"] = pd.Series(dtype="datetime64[ns]")
-    frame["_source_file"] = pd.Series(dtype=object)
+    frame["_source_file"] = pd.Series(dtype=_STRING)
     frame["_source_row"] = pd.Series(dtype="int64")
     return frame
 
@@ -162,50 +165,64 @@ class _Typer:
         mapping = self.profile.values.get(column.name)
         if mapping is None:
             return text
-        mapped = text.map(mapping)
+        values = _arrow(text)
+        position = pc.index_in(values, value_set=pa.array(list(mapping), pa.large_string()))
+        mapped = pc.take(pa.array(list(mapping.values()), pa.large_string()), position)
         # A value already in canonical form (a target of the map, or an allowed value) passes;
         # anything else is a label the map does not know.
-        canonical = set(mapping.values()) | set(column.allowed or ())
-        unknown = text.notna() & mapped.isna() & ~text.isin(canonical)
-        if unknown.any():
+        canonical = sorted(set(mapping.values()) | set(column.allowed or ()))
+        unknown = pc.and_(
+            pc.and_(pc.is_valid(values), pc.is_null(position)),
+            pc.invert(pc.is_in(values, value_set=pa.array(canonical, pa.large_string()))),
+        )
+        if pc.any(unknown).as_py():
             known = ", ".join(list(mapping)[:12])
             self._fail(
                 column,
                 source,
                 text,
-                unknown,
+                _mask(unknown),
                 f"is not in the value map of {self.profile.label} (values.{column.name})",
                 f"add the label under values.{column.name} in {self.profile.label}; "
                 f"it knows: {known}",
             )
-        return mapped.where(mapped.notna(), text)
+        return _series(pc.coalesce(mapped, values), raw.index)
 
     def _datetime(self, column: Column, raw: pd.Series, source: str | None) -> pd.Series:
         fmt = self.profile.date_formats.get(column.name)
         if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-            result = raw
-            text = raw.astype(object).where(raw.notna(), None)
+            result, text = raw, raw.astype(object).where(raw.notna(), None)
         else:
-            text = _text(raw) if raw.dtype == object else raw.astype(object)
-            is_text = text.map(lambda value: isinstance(value, str))
+            cells = raw.astype(object) if raw.dtype == object else None
+            is_date = (
+                cells.map(lambda value: isinstance(value, dt.date)).to_numpy(dtype=bool)
+                if cells is not None
+                else np.zeros(len(raw), dtype=bool)
+            )
+            text = _text(raw.where(~is_date, None) if is_date.any() else raw)
             try:
-                if fmt is not None or is_text.all():
-                    result = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
-                else:  # XLSX cells hold datetimes, or text for some rows
-                    result = pd.to_datetime(text.astype(object), errors="coerce", format="mixed")
+                # pandas follows Python's strptime exactly (Arrow's turns 30 February into
+                # 2 March); ISO 8601 has a fast C path.
+                result = pd.to_datetime(
+                    text.astype(object), format=fmt or "ISO8601", errors="coerce"
+                )
             except (ValueError, TypeError) as error:
                 self._fail(
                     column,
                     source,
                     text,
-                    text.notna(),
+                    text.notna().to_numpy(dtype=bool),
                     f"cannot be read as dates: {error}",
                     "write every value in one format and one time zone",
                 )
+            if cells is not None and is_date.any():  # XLSX cells that already hold dates
+                dates = pd.to_datetime(cells.where(is_date, None), errors="coerce")
+                result = dates.where(is_date, result)
+                text = text.astype(object).where(~is_date, cells)
         if isinstance(result.dtype, pd.DatetimeTZDtype):
             result = result.dt.tz_localize(None)  # keep the wall-clock time the export shows
         result = result.astype("datetime64[ns]")
-        bad = text.notna() & result.isna()
+        bad = (text.notna() & result.isna()).to_numpy(dtype=bool)
         if bad.any():
             expected = f"format {fmt!r} (date_formats.{column.name})" if fmt else "ISO 8601"
             self._fail(
@@ -224,14 +241,20 @@ class _Typer:
             raw = raw.astype(object)
         if pd.api.types.is_numeric_dtype(raw.dtype):
             number = raw.astype("float64")
-            text = raw.astype(object).where(raw.notna(), None)
+            text: pd.Series = raw.astype(object).where(raw.notna(), None)
         else:
-            text = _text(raw) if raw.dtype == object else raw.astype(object)
-            number = pd.to_numeric(text, errors="coerce").astype("float64")
-        bad = text.notna() & ~np.isfinite(number.to_numpy(dtype="float64", na_value=np.nan))
+            text = _text(raw)
+            try:
+                cast = pc.cast(_arrow(text), pa.float64())
+                number = pd.Series(cast.to_numpy(zero_copy_only=False), index=raw.index)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                # Arrow stops at the first bad value; pandas finds them all.
+                number = pd.to_numeric(text.astype(object), errors="coerce").astype("float64")
+        values = number.to_numpy(dtype="float64", na_value=np.nan)
+        bad = text.notna().to_numpy(dtype=bool) & ~np.isfinite(values)
         kind = "number"
         if column.dtype == "integer":
-            bad |= number.notna() & (number != np.floor(number))
+            bad |= np.isfinite(values) & (values != np.floor(values))
             kind = "whole number"
         if bad.any():
             self._fail(
@@ -250,19 +273,19 @@ class _Typer:
     def _boolean(self, column: Column, raw: pd.Series, source: str | None) -> pd.Series:
         if pd.api.types.is_bool_dtype(raw.dtype):
             return raw.astype("boolean")
-        text = _text(raw) if raw.dtype == object else raw.astype(object)
-        lookup = dict.fromkeys(DEFAULT_TRUE, True) | dict.fromkeys(DEFAULT_FALSE, False)
-        extra = dict.fromkeys(self.profile.true_values, True) | dict.fromkeys(
-            self.profile.false_values, False
-        )
-        result = text.map(
-            lambda value: (
-                value
-                if value is None or isinstance(value, bool)
-                else extra.get(str(value), lookup.get(str(value).lower()))
-            )
-        )
-        bad = text.notna() & result.isna()
+        if raw.dtype == object:  # XLSX cells may hold real booleans
+            raw = raw.map(lambda value: str(value).lower() if isinstance(value, bool) else value)
+        text = _text(raw)
+        lower = text.str.lower()
+        result = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+        for spellings, value, words in (
+            (DEFAULT_TRUE, True, lower),
+            (DEFAULT_FALSE, False, lower),
+            (self.profile.true_values, True, text),
+            (self.profile.false_values, False, text),
+        ):
+            result[words.isin(spellings).fillna(False).to_numpy(dtype=bool)] = value
+        bad = (text.notna() & result.isna()).to_numpy(dtype=bool)
         if bad.any():
             spellings = sorted(DEFAULT_TRUE | self.profile.true_values) + sorted(
                 DEFAULT_FALSE | self.profile.false_values
@@ -275,7 +298,7 @@ class _Typer:
                 f"is not true or false (known spellings: {', '.join(spellings)})",
                 f"add the spelling under booleans in {self.profile.label}",
             )
-        return result.astype("boolean")
+        return result
 
     # ------------------------------------------------------------------ errors
     def _fail(
@@ -283,11 +306,11 @@ class _Typer:
         column: Column,
         source: str | None,
         values: pd.Series,
-        bad: pd.Series,
+        bad: np.ndarray,
         message: str,
         hint: str,
-    ) -> None:
-        positions = np.flatnonzero(bad.to_numpy(dtype=bool))
+    ) -> NoReturn:
+        positions = np.flatnonzero(bad)
         problems = [
             Problem(
                 self.display,
@@ -307,16 +330,36 @@ class _Typer:
         )
 
 
+_STRING = pd.StringDtype("pyarrow")
+
+
 def _text(raw: pd.Series) -> pd.Series:
-    """Return values as stripped ``str`` (``None`` for empty), numbers written plainly."""
-    if raw.dtype != object:
-        if pd.api.types.is_float_dtype(raw.dtype):
-            raw = raw.astype(object).map(_plain, na_action="ignore")
-        raw = raw.astype(object).where(raw.notna(), None)
-    if not raw.map(type).eq(str).all():
-        raw = raw.map(lambda value: None if _is_missing(value) else _plain(value))
-    stripped = raw.str.strip()
-    return stripped.where(stripped.ne("") & stripped.notna(), None)
+    """Return values as stripped ``string[pyarrow]``, missing when empty."""
+    if isinstance(raw.dtype, pd.StringDtype):
+        text = raw.astype(_STRING)
+    else:
+        text = raw.astype(object).map(_cell_text).astype(_STRING)
+    stripped = text.str.strip()
+    return stripped.where(stripped.ne("").fillna(False), pd.NA)
+
+
+def _cell_text(value: object) -> str | None:
+    if _is_missing(value):
+        return None
+    return value if isinstance(value, str) else _plain(value)
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    values = pa.array(text.array)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _series(values: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(values.cast(pa.large_string())), index=index)
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    return values.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _plain(value: object) -> str:
@@ -330,7 +373,9 @@ def _plain(value: object) -> str:
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and np.isnan(value)
 
 
 def _default(column: Column) -> object:

@@ -123,7 +123,7 @@ def test_optional_columns_take_their_documented_default_when_missing_or_empty(ch
 def test_every_typed_column_has_the_dtype_of_its_logical_type(chinese):
     frame = mapped(chinese, chinese_rows())
     for column in entity("opportunities").columns:
-        assert str(frame[column.name].dtype) == PANDAS_DTYPES[column.dtype], column.name
+        assert frame[column.name].dtype == PANDAS_DTYPES[column.dtype], column.name
 
 
 def test_a_missing_required_column_names_the_file_column_and_source_column(chinese):
