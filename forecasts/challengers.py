@@ -9,7 +9,6 @@ spacing of non-zero months, which a log transform would distort.
 from __future__ import annotations
 
 import numpy as np
-from statsforecast.models import CrostonSBA, OptimizedTheta
 
 SEASON_LENGTH = 12
 # A seasonal model needs two full years to tell seasonality from trend.
@@ -45,6 +44,8 @@ def theta(history: np.ndarray, horizon: int) -> np.ndarray:
     trending, noisy sales the test often fails and Theta then forecasts a flat line through a
     strongly seasonal business (MASE 1.8 against Prophet's 1.1 on the test panel).
     """
+    from statsforecast.models import OptimizedTheta  # ~3 s of imports: only when forecasting
+
     history = history.astype(np.float64)
     season = np.zeros(len(history))
     if len(history) >= MIN_SEASONAL_MONTHS:
@@ -72,5 +73,7 @@ def seasonal_indices(history: np.ndarray) -> np.ndarray:
 
 def croston_sba(history: np.ndarray, horizon: int) -> np.ndarray:
     """Croston's method with the Syntetos-Boylan bias correction, for intermittent demand."""
+    from statsforecast.models import CrostonSBA
+
     forecast = CrostonSBA().forecast(y=history.astype(np.float64), h=horizon)["mean"]
     return np.asarray(forecast, dtype=np.float64)

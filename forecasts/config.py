@@ -23,7 +23,9 @@ class ForecastConfig:
         spring_festival: Add the Spring Festival slowdown share of each month
             (``salesplan.spring_festival.slowdown_share``) as a Prophet regressor.
         prophet: Prophet's settings.
-        n_paths: Sample paths per series (intervals are their quantiles).
+        n_paths: Sample paths per series of the forecast (intervals are their quantiles).
+        backtest_paths: Sample paths per series at backtest origins, where they only serve
+            to score interval coverage.
         seed: Seed of the sample paths; with it, every output is reproducible.
         outlier_threshold: Robust z-score above which a month is an outlier.
     """
@@ -32,7 +34,8 @@ class ForecastConfig:
     weight_power: float = 8.0
     spring_festival: bool = True
     prophet: ProphetSettings = field(default_factory=ProphetSettings)
-    n_paths: int = 1000
+    n_paths: int = 500
+    backtest_paths: int = 200
     seed: int = 0
     outlier_threshold: float = 5.0
 
@@ -41,7 +44,7 @@ class ForecastConfig:
             raise ValueError(f"backtest_offsets must be >= 1 month, got {self.backtest_offsets}")
         if len(set(self.backtest_offsets)) != len(self.backtest_offsets):
             raise ValueError(f"backtest_offsets repeat a month: {self.backtest_offsets}")
-        if self.n_paths < 10:
-            raise ValueError(f"n_paths must be >= 10, got {self.n_paths}")
+        if min(self.n_paths, self.backtest_paths) < 10:
+            raise ValueError(f"n_paths and backtest_paths must be >= 10, got {self}")
         if self.weight_power < 0:
             raise ValueError(f"weight_power must be >= 0, got {self.weight_power}")

@@ -455,9 +455,9 @@ def _bottom_paths(
     config: ForecastConfig,
     calibration: Calibration,
     horizon: int,
+    n_paths: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the engine medians ``(series, horizon)`` and paths ``(series, paths, horizon)``."""
-    n_paths = config.n_paths
     medians = np.zeros((len(results), horizon))
     paths = np.zeros((len(results), n_paths, horizon))
     common = common_shocks(config.seed, origin, n_paths, horizon)
@@ -538,7 +538,13 @@ def _backtest_rows(
     current = [result.origins[position] for result in results]
 
     medians, paths = _bottom_paths(
-        results, position, origin, config, calibration or DEFAULT_CALIBRATION, horizon
+        results,
+        position,
+        origin,
+        config,
+        calibration or DEFAULT_CALIBRATION,
+        horizon,
+        config.backtest_paths,
     )
     engine = forecast_frame(
         nodes,
@@ -610,7 +616,9 @@ def _final_frames(
     horizon: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     months = month_range(np.datetime64(origin, "M"), horizon)
-    medians, paths = _bottom_paths(results, position, origin, config, calibration, horizon)
+    medians, paths = _bottom_paths(
+        results, position, origin, config, calibration, horizon, config.n_paths
+    )
     node_medians = aggregate(summing, medians)
     node_paths = aggregate(summing, paths)
     frame = forecast_frame(nodes, months, node_medians, node_paths, hierarchy)

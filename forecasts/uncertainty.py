@@ -26,13 +26,13 @@ by ``(seed, series id)``, so paths do not depend on the order or number of worke
 from __future__ import annotations
 
 import hashlib
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from forecasts.prepare import SEASON_LENGTH, LogScale
 from forecasts.schemas import ID_COL, TIME_COL
@@ -232,7 +232,7 @@ def seasonal_naive_bounds(
 
 @cache
 def _normal_quantile(level: int) -> float:
-    return float(norm.ppf(0.5 + level / 200))
+    return statistics.NormalDist().inv_cdf(0.5 + level / 200)
 
 
 def path_bounds(

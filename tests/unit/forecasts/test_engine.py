@@ -199,3 +199,16 @@ def test_calibrated_intervals_cover_about_their_level_on_unseen_months(sales) ->
     assert len(merged) == 360
     assert 0.7 <= inside_80.mean() <= 0.92
     assert 0.87 <= inside_95.mean() <= 1.0
+
+
+@pytest.mark.slow  # two spawned workers import statsforecast: 5-35 s on the shared machine
+def test_two_worker_processes_give_exactly_the_one_process_result(segment_forecast) -> None:
+    panel, result = segment_forecast
+
+    with forecasts.worker_pool(2) as pool:
+        parallel = forecasts.forecast(
+            panel, "2024-11", hierarchy=HIERARCHY, config=CONFIG, executor=pool
+        )
+
+    for name in ("forecasts", "paths", "backtest", "accuracy", "failures"):
+        pd.testing.assert_frame_equal(getattr(parallel, name), getattr(result, name))

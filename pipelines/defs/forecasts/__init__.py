@@ -1,0 +1,1 @@
+"""Rolling forecasts of bookings and collections: the ``forecasts`` warehouse schema."""

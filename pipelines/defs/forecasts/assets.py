@@ -1,0 +1,230 @@
+"""The monthly forecast version: ``forecast_monthly``, ``forecast_paths`` and ``forecast_accuracy``.
+
+One multi-asset per as-of partition reads the bookings and collections marts (data up to
+``M - 1``), forecasts both streams with ``forecasts.forecast`` (rolling backtest, ensemble,
+calibrated paths, bottom-up reconciliation), writes the three tables of the version in one
+transaction and checks what it wrote. A series that cannot be forecast is flagged and falls
+back to seasonal naive; it never fails the run.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context, config and resource
+# parameter annotations at definition time.
+from collections.abc import Iterator
+from contextlib import nullcontext
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+import forecasts
+from pipelines.defs.forecasts import checks
+from pipelines.defs.forecasts.tables import SCHEMA, TABLES, published_frames
+from pipelines.defs.forecasts.warehouse import (
+    SOURCES,
+    MissingMartError,
+    read_history,
+    write_version,
+)
+from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from pipelines.partitions import AS_OF_MONTHS, month_of
+from salesplan.months import parse_month
+
+UPSTREAM = [dg.AssetKey("fct_bookings_monthly"), dg.AssetKey("fct_collections_monthly")]
+DESCRIPTIONS = {
+    "forecast_monthly": "forecasts.forecast_monthly: one row per as-of month x metric x node "
+    "(company, region, region x product line, segment) x forecast month: median forecast, "
+    "80%/95% intervals, model and flags.",
+    "forecast_paths": "forecasts.forecast_paths: one row per as-of month x metric x node x "
+    "forecast month x sample path; parents' paths are sums of their segments'.",
+    "forecast_accuracy": "forecasts.forecast_accuracy: one row per as-of month x metric x node "
+    "x horizon (NULL: all) x measure: backtest MAPE, WAPE, MASE, bias and interval coverage "
+    "of the engine next to seasonal naive.",
+}
+
+
+class ForecastRunConfig(dg.Config):
+    """Settings of a forecast run (the defaults are the product's)."""
+
+    bottom_keys: list[str] = Field(
+        default_factory=lambda: ["region", "product_line", "channel"],
+        description="Bottom grain, top-down; parents are its prefixes (the planning tree).",
+    )
+    n_jobs: int = Field(default=2, description="Worker processes (the machine has 2 cores).")
+    stored_paths: int = Field(
+        default=200, description="Sample paths kept per node and month in forecast_paths."
+    )
+    seed: int = Field(default=0, description="Seed of the sample paths.")
+    spring_festival: bool = Field(
+        default=True, description="Spring Festival slowdown as a Prophet regressor."
+    )
+
+
+@dg.multi_asset(
+    name="forecast_version",
+    specs=[
+        dg.AssetSpec(
+            table,
+            deps=UPSTREAM,
+            description=DESCRIPTIONS[table],
+            group_name="forecasts",
+            kinds={"duckdb", "python"},
+            metadata={"dagster/table_name": f"{SCHEMA}.{table}"},
+        )
+        for table in TABLES
+    ],
+    check_specs=checks.check_specs(),
+    partitions_def=AS_OF_MONTHS,
+    pool=WAREHOUSE_POOL,
+    can_subset=False,
+)
+def forecast_version(
+    context: dg.AssetExecutionContext, config: ForecastRunConfig, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Forecast bookings and collections from the as-of month on and write the version."""
+    as_of_month = month_of(context.partition_key)
+    as_of = parse_month(as_of_month)
+    settings = forecasts.ForecastConfig(seed=config.seed, spring_festival=config.spring_festival)
+    with warehouse.connect(read_only=True) as connection:
+        try:
+            histories = {
+                metric: read_history(connection, metric, as_of, config.bottom_keys)
+                for metric in SOURCES
+            }
+        except MissingMartError as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from None
+    results: dict[str, forecasts.ForecastResult] = {}
+    pool_context = forecasts.worker_pool(config.n_jobs) if config.n_jobs > 1 else nullcontext()
+    with pool_context as pool:
+        for metric, history in histories.items():
+            if history.empty:
+                context.log.warning(f"{metric}: no history before {as_of_month}, not forecast")
+                continue
+            context.log.info(f"{metric}: forecasting {_series_count(history, config)} series")
+            results[metric] = forecasts.forecast(
+                history, as_of_month, hierarchy=config.bottom_keys, config=settings, executor=pool
+            )
+    frames = published_frames(results, as_of, config.stored_paths)
+    with warehouse.connect() as connection:
+        counts = write_version(connection, as_of, frames)
+        written = {
+            table: connection.execute(
+                f"SELECT * FROM {SCHEMA}.{table} WHERE as_of_month = ?", [as_of]
+            ).fetchdf()
+            for table in ("forecast_monthly", "forecast_paths")
+        }
+    for table in TABLES:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(table),
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(counts[table]),
+                "as_of_month": as_of_month,
+                **_metadata(table, results),
+            },
+        )
+    yield from _checks(written, config.bottom_keys)
+
+
+def _series_count(history: pd.DataFrame, config: ForecastRunConfig) -> int:
+    return int(history.groupby(config.bottom_keys).ngroups)
+
+
+def _metadata(table: str, results: dict[str, forecasts.ForecastResult]) -> dict[str, object]:
+    if table == "forecast_monthly":
+        return {
+            "series": dg.MetadataValue.json(
+                {metric: int(_bottom(r)["unique_id"].nunique()) for metric, r in results.items()}
+            ),
+            "fallbacks": dg.MetadataValue.json(
+                {metric: _flag_counts(r) for metric, r in results.items()}
+            ),
+            "failures": dg.MetadataValue.json(
+                {metric: _failures(r) for metric, r in results.items()}
+            ),
+            "models": dg.MetadataValue.json(
+                {metric: _model_counts(r) for metric, r in results.items()}
+            ),
+            "calibration": dg.MetadataValue.json(
+                {
+                    metric: {
+                        "sigma": round(r.calibration.sigma, 3),
+                        "alpha": round(r.calibration.alpha, 3),
+                        "rho": round(r.calibration.rho, 3),
+                        "backtest_errors": r.calibration.n_errors,
+                    }
+                    for metric, r in results.items()
+                    if r.calibration is not None
+                }
+            ),
+        }
+    if table == "forecast_accuracy":
+        return {
+            "accuracy": dg.MetadataValue.json(
+                {metric: _accuracy_summary(r) for metric, r in results.items()}
+            )
+        }
+    return {}
+
+
+def _bottom(result: forecasts.ForecastResult) -> pd.DataFrame:
+    frame = result.forecasts
+    return frame[frame["level"] == frame["level"].iloc[-1]]
+
+
+def _flag_counts(result: forecasts.ForecastResult) -> dict[str, int]:
+    series = _bottom(result).drop_duplicates("unique_id")
+    flags = series["flags"].str.split(",").explode()
+    return {str(k): int(v) for k, v in flags[flags != ""].value_counts().sort_index().items()}
+
+
+def _failures(result: forecasts.ForecastResult) -> dict[str, object]:
+    failed = result.failures
+    return {
+        "model_fits_failed": len(failed),
+        "series_affected": int(failed["unique_id"].nunique()) if len(failed) else 0,
+        "first": failed.head(5).astype(str).to_dict("records"),
+    }
+
+
+def _model_counts(result: forecasts.ForecastResult) -> dict[str, int]:
+    models = _bottom(result).drop_duplicates("unique_id")["model"].str.split("(").str[0]
+    return {str(k): int(v) for k, v in models.value_counts().sort_index().items()}
+
+
+def _accuracy_summary(result: forecasts.ForecastResult) -> dict[str, object]:
+    accuracy = result.accuracy
+    pooled = accuracy[accuracy["horizon"].isna()]
+    company = pooled[pooled["level"] == "company"].set_index("measure")
+    segments = pooled[pooled["level"] == pooled["level"].iloc[-1]] if len(pooled) else pooled
+    median = segments.groupby("measure")[["value", "baseline_value"]].median()
+
+    def pairs(frame: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+        return {
+            measure: {
+                "engine": _number(frame.loc[measure, "value"]),
+                "seasonal_naive": _number(frame.loc[measure, "baseline_value"]),
+            }
+            for measure in frame.index
+        }
+
+    return {"company": pairs(company), "segment_median": pairs(median)}
+
+
+def _number(value: object) -> float | None:
+    return None if pd.isna(value) else round(float(value), 4)  # type: ignore[arg-type]
+
+
+def _checks(written: dict[str, pd.DataFrame], keys: list[str]) -> Iterator[dg.AssetCheckResult]:
+    monthly = written["forecast_monthly"]
+    yield checks.coherent(monthly, keys, "yhat", ["metric", "month"], "forecast_monthly")
+    yield checks.valid_intervals(monthly)
+    nodes = monthly.drop_duplicates(["metric", "unique_id"])[
+        ["metric", "unique_id", "level", *keys]
+    ]
+    paths = written["forecast_paths"].merge(nodes, on=["metric", "unique_id"], how="left")
+    yield checks.coherent(paths, keys, "y", ["metric", "month", "path"], "forecast_paths")
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Register the forecast version."""
+    return dg.Definitions(assets=[forecast_version])
