@@ -159,8 +159,7 @@ def start_months(target_month: dt.date, rates: FunnelRates) -> list[tuple[dt.dat
     Quartile point masses of the cycle length, rounded to whole months and merged when equal.
     """
     shares: dict[dt.date, float] = {}
-    for days, weight in zip(rates.cycle_days, CYCLE_WEIGHTS, strict=True):
-        lag = max(round(days / DAYS_PER_MONTH), 0)
+    for lag, weight in zip(cycle_lag_months(rates), CYCLE_WEIGHTS, strict=True):
         month = add_months(target_month, -lag)
         shares[month] = shares.get(month, 0.0) + weight
     return sorted(shares.items())
@@ -395,26 +394,35 @@ def leaf_requirements(
 ) -> list[FunnelRow]:
     """Split one leaf-month target over its start months and compute each part's funnel work.
 
-    The target (minor units) is split exactly over the start months by their shares; each part's
-    requirement is computed from its amount, so parts add up to the month's requirement.
+    The target (minor units) is split exactly over the four cycle quartiles (equal shares,
+    largest remainder), and quartiles that start in the same month are merged; each part's
+    requirement is computed from its amount, so the parts add up to the month's requirement.
     """
-    placement = start_months(month, rates)
-    amounts = largest_remainder(target, [share for _, share in placement])
+    amounts = largest_remainder(target, CYCLE_WEIGHTS)
     lead_lag = lead_lag_months(rates)
+    merged: dict[dt.date, int] = {}
+    for months_back, amount in zip(cycle_lag_months(rates), amounts, strict=True):
+        start = add_months(month, -months_back)
+        merged[start] = merged.get(start, 0) + int(amount)
     rows = []
-    for (start, _), amount in zip(placement, amounts, strict=True):
-        requirement = required_funnel(int(amount) / minor_units, rates)
+    for start, amount in sorted(merged.items()):
+        requirement = required_funnel(amount / minor_units, rates)
         rows.append(
             FunnelRow(
                 leaf=leaf,
                 month=month,
                 start_month=start,
                 lead_start_month=add_months(start, -lead_lag),
-                target=int(amount),
+                target=amount,
                 requirement=requirement,
             )
         )
     return rows
+
+
+def cycle_lag_months(rates: FunnelRates) -> tuple[int, ...]:
+    """Whole months between creating an opportunity and winning it, per cycle quartile."""
+    return tuple(max(round(days / DAYS_PER_MONTH), 0) for days in rates.cycle_days)
 
 
 def with_rates(rates: FunnelRates, **changes: float) -> FunnelRates:

@@ -85,7 +85,7 @@ class PlanInputs:
     funnel_rates: pd.DataFrame | None = None
     adjustments: pd.DataFrame | None = None
     potentials: pd.DataFrame | None = None
-    _checked: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
+    _checked: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def frame(self, name: str) -> pd.DataFrame | None:
         """Return input ``name`` after checking its required columns (once)."""
@@ -94,6 +94,25 @@ class PlanInputs:
             require_columns(name, value)
             self._checked[name] = True
         return value
+
+    def months(self, name: str) -> pd.Series:
+        """Return the ``month`` column of input ``name`` as first-of-month dates (cached)."""
+        key = f"{name}.months"
+        if key not in self._checked:
+            frame = self.frame(name)
+            assert frame is not None
+            self._checked[key] = month_column(name, frame)
+        return self._checked[key]  # type: ignore[return-value]
+
+    def factorized(self, name: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``pd.factorize`` of a column of input ``name`` as strings (cached)."""
+        key = f"{name}.{column}.codes"
+        if key not in self._checked:
+            frame = self.frame(name)
+            assert frame is not None
+            codes, uniques = pd.factorize(frame[column])
+            self._checked[key] = (codes, np.asarray([str(value) for value in uniques]))
+        return self._checked[key]  # type: ignore[return-value]
 
 
 def require_columns(name: str, frame: pd.DataFrame) -> None:

@@ -31,7 +31,14 @@ import pandas as pd
 from planning.calendar import FiscalCalendar
 from planning.hierarchy import NodePathError, format_node, parse_node
 from planning.inputs import PlanningInputError, bad_value, require_columns, row_ref, text_or_none
-from planning.money import IntArray, capped_largest_remainder, largest_remainder, to_minor
+from planning.money import (
+    IntArray,
+    capped_largest_remainder,
+    floored_largest_remainder,
+    largest_remainder,
+    largest_remainder_columns,
+    to_minor,
+)
 from salesplan.months import format_month, parse_month
 
 
@@ -201,6 +208,7 @@ def split_parent(
     cell_fixes: Mapping[tuple[int, int], CellFix] | None = None,
     annual_fixes: Mapping[int, AnnualFix] | None = None,
     unassigned: int | None = None,
+    floors: np.ndarray | None = None,
     money: Callable[[int], str] = str,
 ) -> IntArray:
     """Split a parent's open-month targets exactly among its children, honouring fixed cells.
@@ -222,6 +230,9 @@ def split_parent(
         cell_fixes: ``(child index, month index) -> CellFix``.
         annual_fixes: ``child index -> AnnualFix``.
         unassigned: index of the ``UNASSIGNED`` child, which takes what no eligible child can.
+        floors: shape ``(children, months)``: the least each child must get in a month, because
+            cells below it are locked (a locked rep under a segment); a child's share is raised
+            to its floor and its siblings share the rest (top-down meets bottom-up).
         money: formats minor units for messages.
 
     Returns:
@@ -264,22 +275,41 @@ def split_parent(
                 fixed_mask[c, m] = True
             room[m] -= int(share.sum())
 
+    # Month floors come from locked cells further down: reserve them for their children.
+    floor = (
+        np.zeros((n_children, n_months), dtype=np.int64)
+        if floors is None
+        else np.where(fixed_mask, 0, np.asarray(floors, dtype=np.int64))
+    )
+    reserved = floor.sum(axis=0)
+    over = reserved > room
+    if over.any():
+        m = int(np.argmax(over))
+        raise InfeasibleLockError(
+            f"{parent}, {format_month(months[m])}: locks below its children need "
+            f"{money(int(reserved[m]))}, {money(int(reserved[m] - room[m]))} more than the "
+            f"parent's target {money(int(room[m]))} after its own locks"
+        )
+
     # 2. Children with a fixed remaining for the year.
     annual_children = sorted(annual_fixes)
+    allowed = {
+        c: ~fixed_mask[c] & (eligible[c] if lockable is None else lockable[c])
+        for c in annual_children
+    }
+    least = {c: int(np.where(allowed[c], floor[c], 0).sum()) for c in annual_children}
     remaining_of: dict[int, int] = {}
     for c in annual_children:
         fix = annual_fixes[c]
         already = int(result[c].sum())
         remaining = fix.remaining - already
-        if remaining < 0:
-            if fix.hard:
-                raise InfeasibleLockError(
-                    f"{children[c]}: its locked months add up to {money(already)}, "
-                    f"{money(-remaining)} more than its remaining full-year target "
-                    f"{money(fix.remaining)} ({fix.where})"
-                )
-            remaining = 0
-        remaining_of[c] = remaining
+        if fix.hard and remaining < least[c]:
+            raise InfeasibleLockError(
+                f"{children[c]}: its locked full-year value leaves {money(remaining)} for the "
+                f"open months after its locked months ({money(already)}), but locks below it "
+                f"need {money(least[c])} ({fix.where})"
+            )
+        remaining_of[c] = max(remaining, 0)
     hard_need = sum(remaining_of[c] for c in annual_children if annual_fixes[c].hard)
     available = int(room.sum())
     if hard_need > available:
@@ -290,36 +320,54 @@ def split_parent(
             f"than the parent's remaining {money(available)}"
         )
     soft_children = [c for c in annual_children if not annual_fixes[c].hard]
-    soft_need = sum(remaining_of[c] for c in soft_children)
-    soft_room = available - hard_need
-    # Proposals and official node targets are scaled to fit: down when they exceed the room,
-    # and also up when no other child could take the rest (the parent's figure is
-    # authoritative, the children's proportions are kept).
-    has_free_child = len(annual_children) < n_children
-    soft_total = min(soft_need, soft_room) if has_free_child else soft_room
-    if soft_children and soft_need != soft_total:
+    if soft_children:
+        # Proposals and official node targets are scaled to fit: down when they exceed the
+        # room, and also up when no other child could take the rest (the parent's figure is
+        # authoritative, the children's proportions are kept); never below the locks under
+        # them.
         needs = [remaining_of[c] for c in soft_children]
-        scaled = largest_remainder(soft_total, needs if soft_need > 0 else [1] * len(needs))
-        for c, amount in zip(soft_children, scaled, strict=True):
-            remaining_of[c] = int(amount)
-    for c in annual_children:
-        allowed = ~fixed_mask[c] & (eligible[c] if lockable is None else lockable[c])
-        caps = np.where(allowed, room, 0)
-        need = remaining_of[c]
-        if need > int(caps.sum()):
+        mins = [least[c] for c in soft_children]
+        wanted = sum(max(need, low) for need, low in zip(needs, mins, strict=True))
+        soft_room = available - hard_need
+        has_free_child = len(annual_children) < n_children
+        soft_total = min(wanted, soft_room) if has_free_child else soft_room
+        if sum(mins) > soft_total:
             raise InfeasibleLockError(
-                f"{children[c]}: its fixed annual target needs {money(need)} in the open months "
-                f"but only {money(int(caps.sum()))} is left in the months it can take "
-                f"({annual_fixes[c].where})"
+                f"{parent}, fiscal year: locks below children with annual targets need "
+                f"{money(sum(mins))}, {money(sum(mins) - soft_total)} more than the "
+                f"{money(soft_total)} the parent can give them"
             )
-        part = capped_largest_remainder(need, caps, caps) if need > 0 else np.zeros_like(room)
+        if soft_total != sum(needs) or any(n < low for n, low in zip(needs, mins, strict=True)):
+            proportions = needs if sum(needs) > 0 else [1] * len(needs)
+            scaled = floored_largest_remainder(soft_total, proportions, mins)
+            for c, amount in zip(soft_children, scaled, strict=True):
+                remaining_of[c] = int(amount)
+    for c in annual_children:
+        own = np.where(allowed[c], floor[c], 0)
+        caps = np.where(allowed[c], room - reserved, 0)
+        need = remaining_of[c] - int(own.sum())
+        if need < 0 or need > int(caps.sum()):
+            raise InfeasibleLockError(
+                f"{children[c]}: its fixed annual target {money(remaining_of[c])} for the open "
+                f"months cannot hold: the months it can take have "
+                f"{money(int(caps.sum() + own.sum()))} of room and its locked cells below need "
+                f"{money(int(own.sum()))} ({annual_fixes[c].where})"
+            )
+        part = own + (capped_largest_remainder(need, caps, caps) if need > 0 else 0)
         result[c] += part
         room -= part
+        reserved -= floor[c]
         fixed_mask[c] = True
 
-    # 3. Everyone else, month by month, by weight.
+    # 3. Everyone else, month by month, by weight, each at least its floor.
+    free_weights = np.where(fixed_mask, 0.0, weights)
+    simple = ~(np.where(fixed_mask, 0, floor) > 0).any(axis=0) & (free_weights.sum(axis=0) > 0)
+    if simple.any():
+        # The common case, vectorized over months: no floors, positive weights.
+        columns = np.flatnonzero(simple)
+        result[:, columns] += largest_remainder_columns(room[columns], free_weights[:, columns])
     for m in range(n_months):
-        if room[m] == 0:
+        if room[m] == 0 or simple[m]:
             continue
         free = ~fixed_mask[:, m]
         w = np.where(free, weights[:, m], 0.0)
@@ -328,13 +376,13 @@ def split_parent(
         if w.sum() <= 0.0 and unassigned is not None and free[unassigned]:
             w = np.zeros(n_children)
             w[unassigned] = 1.0
-        if w.sum() <= 0.0:
+        if w.sum() <= 0.0 and not floor[free, m].any():
             raise InfeasibleLockError(
                 f"{parent}, {format_month(months[m])}: every child is locked or fixed, and they "
                 f"leave {money(int(room[m]))} of the parent's target unplaced; lock the parent "
                 f"to match or unlock a child"
             )
-        result[:, m] += largest_remainder(int(room[m]), w)
+        result[:, m] += floored_largest_remainder(int(room[m]), w, np.where(free, floor[:, m], 0))
     return result
 
 
@@ -345,13 +393,15 @@ def spread_over_months(
     *,
     months: Sequence[dt.date],
     cell_fixes: Mapping[int, CellFix] | None = None,
+    floors: np.ndarray | None = None,
     money: Callable[[int], str] = str,
 ) -> IntArray:
     """Spread a node's remaining ``total`` over the open months, keeping fixed months.
 
     Hard-locked months keep their value, proposals share what is left (scaled down together
     when they do not fit), and the other months split the rest by ``weights`` (evenly when the
-    weights of the free months are all zero).
+    weights of the free months are all zero), each month at least its ``floors`` entry (the
+    locked cells below the node in that month).
 
     Raises:
         InfeasibleLockError: when the locked months exceed the total, or every month is fixed
@@ -388,5 +438,16 @@ def spread_over_months(
     w = np.where(free, np.asarray(weights, dtype=np.float64), 0.0)
     if w.sum() <= 0.0:
         w = free.astype(np.float64)
-    result += largest_remainder(room, w)
+    low = np.zeros(len(months), dtype=np.int64) if floors is None else np.asarray(floors)
+    low = np.where(free, low, 0)
+    if int(low.sum()) > room:
+        where = ", ".join(
+            f"{format_month(months[m])}: {money(int(low[m]))}" for m in np.flatnonzero(low)
+        )
+        raise InfeasibleLockError(
+            f"{node}: locks below it need {money(int(low.sum()))} in the open months "
+            f"({where}), {money(int(low.sum()) - room)} more than its remaining target "
+            f"{money(room)}"
+        )
+    result += floored_largest_remainder(room, w, low)
     return result

@@ -114,6 +114,37 @@ def largest_remainder_rows(totals: npt.ArrayLike, weights: npt.ArrayLike) -> Int
     return parts
 
 
+def largest_remainder_columns(totals: npt.ArrayLike, weights: npt.ArrayLike) -> IntArray:
+    """Split each column's total by that column's weights: a vectorized :func:`largest_remainder`.
+
+    Args:
+        totals: shape ``(k,)`` non-negative integers, one per column.
+        weights: shape ``(n, k)`` non-negative weights; every column with a positive total
+            needs a positive weight sum.
+
+    Returns:
+        Shape ``(n, k)`` integers; column ``j`` sums exactly to ``totals[j]`` and equals
+        ``largest_remainder(totals[j], weights[:, j])``.
+    """
+    t = np.asarray(totals, dtype=np.int64)
+    w = np.asarray(weights, dtype=np.float64)
+    sums = w.sum(axis=0)
+    if np.any((sums <= 0) & (t > 0)):
+        raise ZeroWeightError("a column with a positive total has only zero weights")
+    shares = np.divide(w, sums, out=np.zeros_like(w), where=sums > 0)
+    quotas = shares * t[None, :]
+    parts = np.minimum(np.floor(quotas).astype(np.int64), t[None, :])
+    leftover = t - parts.sum(axis=0)
+    if np.any(leftover < 0):
+        return np.column_stack([largest_remainder(t[j], w[:, j]) for j in range(t.size)])
+    remainders = np.where(w > 0, quotas - parts, -1.0)
+    order = np.argsort(-remainders, axis=0, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(w.shape[0])[:, None], axis=0)
+    parts += (ranks < leftover[None, :]).astype(np.int64)
+    return parts
+
+
 def capped_largest_remainder(total: int, weights: npt.ArrayLike, caps: npt.ArrayLike) -> IntArray:
     """Split ``total`` proportionally to ``weights`` without any part exceeding its cap.
 
@@ -156,3 +187,44 @@ def capped_largest_remainder(total: int, weights: npt.ArrayLike, caps: npt.Array
         order = np.argsort(-remainders, kind="stable")
         parts[order[:leftover]] += 1
     return parts
+
+
+def floored_largest_remainder(
+    total: int, weights: npt.ArrayLike, floors: npt.ArrayLike
+) -> IntArray:
+    """Split ``total`` by ``weights`` with every part at least its floor.
+
+    Water-filling: a part whose proportional share would fall below its floor gets exactly its
+    floor (a part without weight gets exactly its floor), and the rest is re-split among the
+    others, until every part is at or above its floor. Parts without a floor keep their
+    proportions, and a floor only takes what it needs. When no part has a weight, what is left
+    over goes in proportion to the floors, else evenly.
+
+    Raises:
+        ValueError: when the floors add up to more than ``total``.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    low = np.asarray(floors, dtype=np.int64)
+    total = int(total)
+    need = int(low.sum())
+    if need > total:
+        raise ValueError(f"floors add up to {need}, {need - total} more than the total {total}")
+    fixed = w <= 0.0
+    while True:
+        rest = total - int(low[fixed].sum())
+        active = np.where(fixed, 0.0, w)
+        if active.sum() <= 0.0:
+            break
+        below = ~fixed & ((active / active.sum()) * rest < low)
+        if not below.any():
+            break
+        fixed |= below
+    parts = np.where(fixed, low, 0).astype(np.int64)
+    rest = total - int(parts.sum())
+    if rest == 0:
+        return parts
+    active = np.where(fixed, 0.0, w)
+    if active.sum() > 0.0:
+        return parts + largest_remainder(rest, active)
+    spread = low.astype(np.float64) if low.sum() > 0 else np.ones(w.shape)
+    return parts + largest_remainder(rest, spread)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planning.inputs import PlanInputs, month_column
+from planning.inputs import PlanInputs
 from planning.money import FloatArray, IntArray
 from planning.redecompose import StreamData
 from salesplan.months import add_months
@@ -63,60 +63,74 @@ def read_forecast(inputs: PlanInputs, data: StreamData) -> SegmentForecast:
     frame = inputs.frame("forecasts")
     if metric is None or frame is None:
         return SegmentForecast(yhat, None, available=False)
-    rows = frame[frame["metric"] == metric]
-    if rows.empty:
+    mask = (frame["metric"] == metric).to_numpy()
+    if not mask.any():
         return SegmentForecast(yhat, None, available=False)
-    segment_index = _segment_index(data)
-    month_index = {month: m for m, month in enumerate(data.months)}
-    seg = _segment_positions(rows, data, segment_index)
-    months = month_column("forecasts", rows).map(month_index)
-    keep = seg.notna() & months.notna()
-    values = pd.to_numeric(rows["yhat"], errors="coerce").fillna(0.0).clip(lower=0.0)
-    np.add.at(
-        yhat,
-        (seg[keep].astype(int).to_numpy(), months[keep].astype(int).to_numpy()),
-        values[keep].to_numpy() * data.minor_units,
-    )
+    segment, month = _cells(inputs, "forecasts", mask, data)
+    keep = (segment >= 0) & (month >= 0)
+    values = pd.to_numeric(frame["yhat"], errors="coerce").fillna(0.0).clip(lower=0.0)
+    flat = segment[keep] * 12 + month[keep]
+    yhat = np.bincount(
+        flat, values.to_numpy()[mask][keep] * data.minor_units, minlength=n_segments * 12
+    ).reshape(n_segments, 12)
     paths = None
     path_frame = inputs.frame("forecast_paths")
     if path_frame is not None:
-        path_rows = path_frame[path_frame["metric"] == metric]
-        if not path_rows.empty:
-            path_ids = np.sort(path_rows["path"].unique())
-            path_position = {path: p for p, path in enumerate(path_ids)}
-            seg = _segment_positions(path_rows, data, segment_index)
-            months = month_column("forecast_paths", path_rows).map(month_index)
-            keep = seg.notna() & months.notna()
-            paths = np.zeros((n_segments, 12, len(path_ids)), dtype=np.float64)
-            y = pd.to_numeric(path_rows["y"], errors="coerce").fillna(0.0).clip(lower=0.0)
-            np.add.at(
-                paths,
-                (
-                    seg[keep].astype(int).to_numpy(),
-                    months[keep].astype(int).to_numpy(),
-                    path_rows.loc[keep, "path"].map(path_position).to_numpy(),
-                ),
-                y[keep].to_numpy() * data.minor_units,
-            )
+        mask = (path_frame["metric"] == metric).to_numpy()
+        if mask.any():
+            path_codes, path_ids = inputs.factorized("forecast_paths", "path")
+            path_codes = path_codes[mask]
+            segment, month = _cells(inputs, "forecast_paths", mask, data)
+            keep = (segment >= 0) & (month >= 0) & (path_codes >= 0)
+            used = np.unique(path_codes[keep])
+            position = np.full(len(path_ids), -1, dtype=np.int64)
+            position[used] = np.arange(len(used))
+            n_paths = len(used)
+            flat = (segment[keep] * 12 + month[keep]) * n_paths + position[path_codes[keep]]
+            y = pd.to_numeric(path_frame["y"], errors="coerce").fillna(0.0).clip(lower=0.0)
+            paths = np.bincount(
+                flat,
+                y.to_numpy()[mask][keep] * data.minor_units,
+                minlength=n_segments * 12 * n_paths,
+            ).reshape(n_segments, 12, n_paths)
     return SegmentForecast(yhat, paths, available=True)
 
 
-def _segment_index(data: StreamData) -> dict[tuple[str, ...], int]:
-    hierarchy = data.config.hierarchy
-    result = {}
-    for s, node in enumerate(data.segments):
-        values = data.tree.node_values(node)
-        result[tuple(values[dimension] for dimension in hierarchy)] = s
-    return result
+def _cells(
+    inputs: PlanInputs, name: str, mask: np.ndarray, data: StreamData
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segment index and fiscal month index of the masked rows (-1 outside the tree or year).
 
-
-def _segment_positions(
-    rows: pd.DataFrame, data: StreamData, segment_index: dict[tuple[str, ...], int]
-) -> pd.Series:
-    keys = zip(*(rows[dimension].astype(str) for dimension in data.config.hierarchy), strict=True)
-    return pd.Series(
-        [segment_index.get(tuple(key)) for key in keys], index=rows.index, dtype=object
-    )
+    Vectorized: each key column is factorized once per input, its distinct values are coded
+    against the tree's values, the codes are combined into one integer per row, and a lookup
+    table turns that into the segment index.
+    """
+    hierarchy = list(data.config.hierarchy)
+    tree = data.tree
+    segment_keys = [
+        tuple(tree.node_values(node)[dimension] for dimension in hierarchy)
+        for node in data.segments
+    ]
+    categories = [sorted({key[d] for key in segment_keys}) for d in range(len(hierarchy))]
+    combined = np.zeros(int(mask.sum()), dtype=np.int64)
+    valid = np.ones(len(combined), dtype=bool)
+    for dimension, values in zip(hierarchy, categories, strict=True):
+        codes, uniques = inputs.factorized(name, dimension)
+        known = {value: index for index, value in enumerate(values)}
+        recode = np.array([known.get(value, -1) for value in uniques] + [-1], dtype=np.int64)
+        row_codes = recode[codes[mask]]  # a missing value (code -1) maps to the last entry
+        valid &= row_codes >= 0
+        combined = combined * (len(values) + 1) + np.maximum(row_codes, 0)
+    table = np.full(int(np.prod([len(v) + 1 for v in categories])), -1, dtype=np.int64)
+    for index, key in enumerate(segment_keys):
+        code = 0
+        for d, value in enumerate(key):
+            code = code * (len(categories[d]) + 1) + categories[d].index(value)
+        table[code] = index
+    segment = np.where(valid, table[combined], -1)
+    month_index = {month: m for m, month in enumerate(data.months)}
+    month = inputs.months(name)[mask].map(month_index).fillna(-1).astype(np.int64).to_numpy()
+    return segment, month
 
 
 def forecast_for_allocation(data: StreamData, forecast: SegmentForecast) -> FloatArray:

@@ -47,7 +47,14 @@ from planning.alerts import ALERT_COLUMNS, attainment_alerts
 from planning.calendar import FiscalCalendar, WorkingDays
 from planning.changes import COMPONENTS, waterfall
 from planning.config import PlanningConfig
-from planning.funnel import ACTIVITY_PLURALS, RateBook, leaf_requirements
+from planning.funnel import (
+    ACTIVITY_PLURALS,
+    CYCLE_WEIGHTS,
+    FunnelRates,
+    RateBook,
+    cycle_lag_months,
+    lead_lag_months,
+)
 from planning.hierarchy import COMPANY, UNASSIGNED, Tree
 from planning.inputs import PlanInputs
 from planning.locks import Adjustment, parse_adjustments
@@ -238,7 +245,7 @@ def build_plan(
     changes: list[pd.DataFrame] = []
     funnels: list[pd.DataFrame] = []
     for metric, stream in sorted(config.streams.items()):
-        previous_rows = _previous_leaf_rows(previous, metric)
+        previous_rows = _previous_leaf_rows(context, previous, metric)
         forecast_keys = _forecast_segments(inputs.forecasts, stream.forecast_metric)
         if previous is not None and previous.forecasts is not None:
             forecast_keys |= _forecast_segments(previous.forecasts, stream.forecast_metric)
@@ -271,7 +278,9 @@ def build_plan(
             previous_rows,
         )
         plans.append(plan)
-        rate_book = _rate_book(inputs.funnel_rates, config, stream) if stream.funnel else None
+        rate_book = (
+            _rate_book(context, inputs.funnel_rates, config, stream) if stream.funnel else None
+        )
         if stream.funnel and rate_book is None:
             notes.append(f"{metric}: no funnel_rates input; reverse funnel skipped")
         if rate_book is not None:
@@ -344,12 +353,27 @@ class _Context:
     as_of_month: str
     scenario: str
     config: PlanningConfig
+    # Derived values shared between streams and outputs of one re-plan (rate books, leaf rate
+    # arrays, the previous version split by metric).
+    cache: dict[object, object] = field(default_factory=dict)
 
 
-def _previous_leaf_rows(previous: PreviousVersion | None, metric: str) -> pd.DataFrame | None:
+def _previous_of_metric(context: _Context, previous: PreviousVersion, metric: str) -> pd.DataFrame:
+    """The previous version's ``target_plan`` rows of one metric (split once per re-plan)."""
+    key = ("previous_by_metric", id(previous))
+    if key not in context.cache:
+        frame = previous.target_plan
+        context.cache[key] = dict(tuple(frame.groupby("metric", sort=False)))
+    by_metric = context.cache[key]
+    return by_metric.get(metric, previous.target_plan.iloc[:0])  # type: ignore[union-attr]
+
+
+def _previous_leaf_rows(
+    context: _Context, previous: PreviousVersion | None, metric: str
+) -> pd.DataFrame | None:
     if previous is None:
         return None
-    frame = previous.target_plan
+    frame = _previous_of_metric(context, previous, metric)
     rows = frame[
         (frame["metric"] == metric) & (frame["grain"] == "month") & frame["is_leaf"].astype(bool)
     ]
@@ -514,24 +538,31 @@ def _target_plan_frame(context: _Context, plan: StreamPlan) -> pd.DataFrame:
         for name in TARGET_VALUES:
             columns[name].append(node_months[name][:, indices].sum(axis=1))
         columns["forecast"].append(node_forecast[:, indices].sum(axis=1))
+    # Rows are period-major (year, quarters, months, then weeks; nodes in tree order within a
+    # period), the order the frame is published in: no sort needed.
     n_nodes, n_periods = len(tree.nodes), len(periods)
-    frame = _repeat_nodes(_node_attributes(tree), n_periods)
-    frame["grain"] = np.tile([grain for grain, _, _, _ in periods], n_nodes)
-    frame["period"] = np.tile([label for _, label, _, _ in periods], n_nodes)
-    frame["period_start"] = np.tile([start for _, _, start, _ in periods], n_nodes)
-    frame["status"] = np.tile([_status(indices, data.n_closed) for *_, indices in periods], n_nodes)
+    frame = _tile_nodes(_node_attributes(tree), n_periods)
+    frame["grain"] = np.repeat([grain for grain, _, _, _ in periods], n_nodes)
+    frame["period"] = np.repeat([label for _, label, _, _ in periods], n_nodes)
+    frame["period_start"] = np.repeat(
+        np.array([start for _, _, start, _ in periods], dtype=object), n_nodes
+    )
+    frame["status"] = np.repeat(
+        [_status(indices, data.n_closed) for *_, indices in periods], n_nodes
+    )
     for name in TARGET_VALUES:
-        frame[name] = np.stack(columns[name], axis=1).reshape(-1)
-    frame["forecast"] = np.round(np.stack(columns["forecast"], axis=1).reshape(-1), 0)
-    frame["p_attain"] = np.round(p_attain.reshape(-1), 6)
+        frame[name] = np.concatenate(columns[name])
+    frame["forecast"] = np.round(np.concatenate(columns["forecast"]), 0)
+    frame["p_attain"] = np.round(p_attain.T.reshape(-1), 6)
     weeks = _week_frame(plan)
     frame = pd.concat([frame, weeks], ignore_index=True)
     frame["gap"] = frame["adjusted_target"] - frame["forecast"]
     return _stamp(context, plan, frame)[list(TARGET_PLAN_COLUMNS)]
 
 
-def _repeat_nodes(attributes: pd.DataFrame, times: int) -> pd.DataFrame:
-    return attributes.loc[attributes.index.repeat(times)].reset_index(drop=True)
+def _tile_nodes(attributes: pd.DataFrame, times: int) -> pd.DataFrame:
+    """The node attributes repeated ``times`` times, node order within each repetition."""
+    return attributes.iloc[np.tile(np.arange(len(attributes)), times)].reset_index(drop=True)
 
 
 def _stamp(context: _Context, plan: StreamPlan, frame: pd.DataFrame) -> pd.DataFrame:
@@ -582,22 +613,25 @@ def _week_frame(plan: StreamPlan) -> pd.DataFrame:
         forecast[:, columns] += leaf_forecast_values[:, m, None] * (weights / weights.sum())
     attributes = _node_attributes(tree)
     n_weeks = len(week_labels)
-    frame = _repeat_nodes(attributes, n_weeks)
+    n_nodes = len(tree.nodes)
+    frame = _tile_nodes(attributes, n_weeks)
     frame["grain"] = "week"
-    frame["period"] = np.tile(week_labels, len(tree.nodes))
-    frame["period_start"] = np.tile([_iso_monday(label) for label in week_labels], len(tree.nodes))
-    frame["status"] = np.tile(
-        [_status(week_months[label], data.n_closed) for label in week_labels], len(tree.nodes)
+    frame["period"] = np.repeat(week_labels, n_nodes)
+    frame["period_start"] = np.repeat(
+        np.array([_iso_monday(label) for label in week_labels], dtype=object), n_nodes
+    )
+    frame["status"] = np.repeat(
+        [_status(week_months[label], data.n_closed) for label in week_labels], n_nodes
     )
     for name in leaf_values:
-        frame[name] = tree.aggregate(weekly[name]).reshape(-1)
+        frame[name] = tree.aggregate(weekly[name]).T.reshape(-1)
     node_forecast = tree.aggregate(forecast)
     if not plan.forecast.available:
         open_weeks = [
             w for w, label in enumerate(week_labels) if max(week_months[label]) >= data.n_closed
         ]
         node_forecast[:, open_weeks] = np.nan
-    frame["forecast"] = np.round(node_forecast.reshape(-1), 0)
+    frame["forecast"] = np.round(node_forecast.T.reshape(-1), 0)
     frame["p_attain"] = np.nan
     return frame
 
@@ -614,15 +648,11 @@ def _iso_monday(label: str) -> dt.date:
 
 
 def _sorted_concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate per-stream frames (already in metric order and sorted within)."""
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame()
-    frame = pd.concat(frames, ignore_index=True)
-    order = frame["grain"].map(GRAIN_ORDER)
-    frame = frame.assign(_grain=order).sort_values(
-        ["metric", "_grain", "period", "node"], kind="stable"
-    )
-    return frame.drop(columns="_grain").reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _concat(frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
@@ -947,16 +977,22 @@ _FUNNEL_SUMS = (
 
 
 def _rate_book(
-    frame: pd.DataFrame | None, config: PlanningConfig, stream: object
+    context: _Context, frame: pd.DataFrame | None, config: PlanningConfig, stream: object
 ) -> RateBook | None:
+    """The rate book of a stream's deal types, one per rates frame and deal type."""
     if frame is None or frame.empty:
         return None
     deal_types = stream.deal_types  # type: ignore[attr-defined]
     deal_type = deal_types[0] if deal_types and len(deal_types) == 1 else None
-    return RateBook(frame, config.funnel.prior_strength, deal_type, config.funnel.activity_types)
+    key = ("rate_book", id(frame), deal_type)
+    if key not in context.cache:
+        context.cache[key] = RateBook(
+            frame, config.funnel.prior_strength, deal_type, config.funnel.activity_types
+        )
+    return context.cache[key]  # type: ignore[return-value]
 
 
-def _leaf_rates(plan: StreamPlan, book: RateBook, leaf: int) -> object:
+def _leaf_rates(plan: StreamPlan, book: RateBook, leaf: int) -> FunnelRates:
     tree = plan.data.tree
     values = dict(tree.leaf_pairs(leaf))
     rep_id = values.get("rep_id")
@@ -967,70 +1003,123 @@ def _leaf_rates(plan: StreamPlan, book: RateBook, leaf: int) -> object:
     )
 
 
+@dataclass(frozen=True)
+class _LeafRates:
+    """The smoothed rates of every leaf as arrays (one entry per leaf)."""
+
+    avg_won_amount: FloatArray
+    win_rate: FloatArray
+    sql_to_opportunity_rate: FloatArray
+    mql_to_sql_rate: FloatArray
+    lead_to_mql_rate: FloatArray
+    cycle_lags: IntArray  # (leaves, 4) months per cycle quartile
+    lead_lag: IntArray
+    activities: Mapping[str, FloatArray]
+
+
+def _leaf_rate_arrays(context: _Context, plan: StreamPlan, book: RateBook) -> _LeafRates:
+    key = ("leaf_rates", plan.data.stream.metric, id(book))
+    if key not in context.cache:
+        context.cache[key] = _compute_leaf_rate_arrays(plan, book)
+    return context.cache[key]  # type: ignore[return-value]
+
+
+def _compute_leaf_rate_arrays(plan: StreamPlan, book: RateBook) -> _LeafRates:
+    rates = [_leaf_rates(plan, book, leaf) for leaf in range(len(plan.data.tree.leaf_keys))]
+    kinds = book.activity_types
+    return _LeafRates(
+        avg_won_amount=np.array([r.avg_won_amount for r in rates]),
+        win_rate=np.array([r.win_rate for r in rates]),
+        sql_to_opportunity_rate=np.array([r.sql_to_opportunity_rate for r in rates]),
+        mql_to_sql_rate=np.array([r.mql_to_sql_rate for r in rates]),
+        lead_to_mql_rate=np.array([r.lead_to_mql_rate for r in rates]),
+        cycle_lags=np.array([cycle_lag_months(r) for r in rates], dtype=np.int64).reshape(-1, 4),
+        lead_lag=np.array([lead_lag_months(r) for r in rates], dtype=np.int64),
+        activities={
+            kind: np.array([(r.activities_per_opportunity or {}).get(kind, 0.0) for r in rates])
+            for kind in kinds
+        },
+    )
+
+
 def _funnel_frame(context: _Context, plan: StreamPlan, book: RateBook) -> pd.DataFrame:
+    """Leaf work per target month and start month (vectorized), summed up to every node.
+
+    Same maths as :func:`planning.funnel.leaf_requirements`, on arrays: each open leaf-month
+    target is split exactly over the four cycle quartiles, each part's work is computed from its
+    amount and parts starting in the same month are merged.
+    """
     data = plan.data
     tree = data.tree
-    as_of = data.as_of
-    records = []
-    for leaf in range(len(tree.leaf_keys)):
-        rates = _leaf_rates(plan, book, leaf)
-        for m in range(data.n_closed, 12):
-            target = int(plan.targets[leaf, m])
-            if target <= 0:
-                continue
-            for row in leaf_requirements(target, data.months[m], rates, data.minor_units, leaf):  # type: ignore[arg-type]
-                requirement = row.requirement
-                activities = {
-                    f"required_{ACTIVITY_PLURALS[kind]}": value
-                    for kind, value in requirement.activities.items()
-                }
-                records.append(
-                    {
-                        "leaf": leaf,
-                        "month": _month_number(row.month),
-                        "start_month": _month_number(row.start_month),
-                        "lead_start_month": _month_number(row.lead_start_month),
-                        "target": row.target,
-                        "required_won": requirement.won,
-                        "required_opportunities": requirement.opportunities,
-                        "required_sqls": requirement.sqls,
-                        "required_mqls": requirement.mqls,
-                        "required_leads": requirement.leads,
-                        **activities,
-                        "required_activities": sum(requirement.activities.values()),
-                    }
-                )
-    if not records:
+    rates = _leaf_rate_arrays(context, plan, book)
+    n_closed = data.n_closed
+    leaf_index, month_offset = np.nonzero(plan.targets[:, n_closed:] > 0)
+    if not len(leaf_index):
         return pd.DataFrame()
-    leaf_rows = pd.DataFrame.from_records(records)
-    for column in _FUNNEL_SUMS:
-        if column not in leaf_rows.columns:
-            leaf_rows[column] = 0.0
+    month_pos = month_offset + n_closed
+    targets = plan.targets[leaf_index, month_pos]
+    parts = largest_remainder_rows(targets, CYCLE_WEIGHTS)  # (rows, 4) exact split
+    month_numbers = np.array([_month_number(m) for m in data.months], dtype=np.int64)
+    month_number = month_numbers[month_pos]
+    rows_leaf = np.repeat(leaf_index, 4)
+    rows_month = np.repeat(month_number, 4)
+    rows_start = rows_month - rates.cycle_lags[leaf_index].reshape(-1)
+    amount = parts.reshape(-1)
+    won = amount / data.minor_units / rates.avg_won_amount[rows_leaf]
+    opportunities = won / rates.win_rate[rows_leaf]
+    sqls = opportunities / rates.sql_to_opportunity_rate[rows_leaf]
+    mqls = sqls / rates.mql_to_sql_rate[rows_leaf]
+    leads = mqls / rates.lead_to_mql_rate[rows_leaf]
+    columns = {
+        "leaf": rows_leaf,
+        "month": rows_month,
+        "start_month": rows_start,
+        "lead_start_month": rows_start - rates.lead_lag[rows_leaf],
+        "target": amount,
+        "required_won": won,
+        "required_opportunities": opportunities,
+        "required_sqls": sqls,
+        "required_mqls": mqls,
+        "required_leads": leads,
+    }
+    total_activities = np.zeros(len(amount))
+    for plural in ACTIVITY_PLURALS.values():
+        columns[f"required_{plural}"] = np.zeros(len(amount))
+    for kind, per_opportunity in rates.activities.items():
+        values = opportunities * per_opportunity[rows_leaf]
+        columns[f"required_{ACTIVITY_PLURALS[kind]}"] = values
+        total_activities += values
+    columns["required_activities"] = total_activities
+    leaf_rows = pd.DataFrame(columns)
+    leaf_rows = leaf_rows[leaf_rows["target"] > 0]
     # Every node sums the work of its leaves: a node's requirement is its people's work.
-    node_of_leaf_depth = _ancestors_by_leaf(tree)
-    parts = []
-    for depth, ancestors in node_of_leaf_depth.items():
-        part = leaf_rows.assign(node=leaf_rows["leaf"].map(ancestors)).dropna(subset=["node"])
-        parts.append(part)
-        del depth
-    expanded = pd.concat(parts, ignore_index=True)
-    aggregated = expanded.groupby(["node", "month", "start_month"], sort=False).agg(
-        {**dict.fromkeys(_FUNNEL_SUMS, "sum"), "lead_start_month": "min"}
+    nodes, starts, ends = tree.ancestor_matrix_spans()
+    node_of_leaf = {}
+    for node_position, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        depth = tree.depth[nodes[node_position]]
+        mapping = node_of_leaf.setdefault(depth, np.full(len(tree.leaf_keys), -1))
+        mapping[start:end] = node_position
+    parts_by_depth = []
+    for mapping in node_of_leaf.values():
+        part = leaf_rows.assign(node_position=mapping[leaf_rows["leaf"].to_numpy()])
+        parts_by_depth.append(part[part["node_position"] >= 0])
+    expanded = pd.concat(parts_by_depth, ignore_index=True)
+    aggregated = (
+        expanded.groupby(["node_position", "month", "start_month"], sort=True)
+        .agg({**dict.fromkeys(_FUNNEL_SUMS, "sum"), "lead_start_month": "min"})
+        .reset_index()
     )
-    aggregated = aggregated.reset_index()
     attributes = _node_attributes(tree)
-    frame = aggregated.merge(attributes, on="node", how="left")
-    frame["at_risk"] = frame["start_month"] < _month_number(as_of)
+    frame = attributes.iloc[aggregated["node_position"].to_numpy()].reset_index(drop=True)
+    for column in ("month", "start_month", "lead_start_month", *_FUNNEL_SUMS):
+        frame[column] = aggregated[column].to_numpy()
+    frame["at_risk"] = frame["start_month"] < _month_number(data.as_of)
     for column in ("month", "start_month", "lead_start_month"):
-        frame[column] = [_month_of_number(number) for number in frame[column]]
+        lookup = {number: _month_of_number(number) for number in np.unique(frame[column])}
+        frame[column] = frame[column].map(lookup)
     frame["target"] = frame["target"].astype("int64")
     for column in _FUNNEL_SUMS[1:]:
         frame[column] = frame[column].astype(np.float64).round(4)
-    order = {node: i for i, node in enumerate(tree.nodes)}
-    frame = frame.assign(_order=frame["node"].map(order)).sort_values(
-        ["_order", "month", "start_month"], kind="stable"
-    )
-    frame = frame.drop(columns="_order").reset_index(drop=True)
     return _stamp(context, plan, frame)[list(FUNNEL_COLUMNS)]
 
 
@@ -1040,17 +1129,6 @@ def _month_number(month: dt.date) -> int:
 
 def _month_of_number(number: int) -> dt.date:
     return dt.date(int(number) // 12, int(number) % 12 + 1, 1)
-
-
-def _ancestors_by_leaf(tree: Tree) -> dict[int, dict[int, str]]:
-    """Return, per depth, the ancestor path of every leaf at that depth."""
-    result: dict[int, dict[int, str]] = {}
-    for node in tree.nodes:
-        start, end = tree.span[node]
-        mapping = result.setdefault(tree.depth[node], {})
-        for leaf in range(start, end):
-            mapping[leaf] = node
-    return result
 
 
 # --------------------------------------------------------------------------- changes
@@ -1102,21 +1180,30 @@ def _changes_frame(
         )
         previous_forecast = read_forecast(previous_inputs, data)
     closed = plan.targets
-    step_actuals = allocate_open_months(
-        data,
-        n_closed=data.n_closed,
-        leaf_forecast=forecast_for_allocation(data, previous_forecast),
-        adjustments=previous_adjustments,
-        closed_targets=closed,
-    )
-    step_forecast = allocate_open_months(
-        data,
-        n_closed=data.n_closed,
-        leaf_forecast=forecast_for_allocation(data, plan.forecast),
-        adjustments=previous_adjustments,
-        closed_targets=closed,
-    )
-    del adjustments
+    # A step whose input did not change re-plans to the same values: reuse them.
+    same_adjustments = _cells_of(previous_adjustments) == _cells_of(adjustments)
+    current_forecast = forecast_for_allocation(data, plan.forecast)
+    previous_allocation = forecast_for_allocation(data, previous_forecast)
+    if same_adjustments:
+        step_forecast = plan.targets
+    else:
+        step_forecast = allocate_open_months(
+            data,
+            n_closed=data.n_closed,
+            leaf_forecast=current_forecast,
+            adjustments=previous_adjustments,
+            closed_targets=closed,
+        )
+    if np.array_equal(previous_allocation, current_forecast):
+        step_actuals = step_forecast
+    else:
+        step_actuals = allocate_open_months(
+            data,
+            n_closed=data.n_closed,
+            leaf_forecast=previous_allocation,
+            adjustments=previous_adjustments,
+            closed_targets=closed,
+        )
     periods = [
         (grain, label, idx) for grain, label, _, idx in _fiscal_periods(data) if grain != "quarter"
     ]
@@ -1128,10 +1215,8 @@ def _changes_frame(
         nodes = tree.aggregate(values)
         return _cells(tree.nodes, periods, nodes)
 
-    previous_plan = previous.target_plan
-    rows = previous_plan[
-        (previous_plan["metric"] == metric) & previous_plan["grain"].isin(["year", "month"])
-    ]
+    previous_plan = _previous_of_metric(context, previous, metric)
+    rows = previous_plan[previous_plan["grain"].isin(["year", "month"])]
     previous_targets = pd.Series(
         rows["adjusted_target"].astype("int64").to_numpy(),
         index=pd.MultiIndex.from_arrays([rows["node"], rows["grain"], rows["period"]]),
@@ -1143,19 +1228,19 @@ def _changes_frame(
     if rate_book is not None:
         previous_book = rate_book
         if previous.funnel_rates is not None and not previous.funnel_rates.empty:
-            previous_book = _rate_book(previous.funnel_rates, data.config, data.stream) or rate_book
+            previous_book = (
+                _rate_book(context, previous.funnel_rates, data.config, data.stream) or rate_book
+            )
         else:
             notes.append(f"{metric}: previous funnel rates unknown; rate changes count as zero")
 
+        per_unit_of: dict[int, FloatArray] = {}
+
         def opportunities(targets: IntArray, book: RateBook) -> pd.Series:
-            per_unit = np.array(
-                [
-                    1.0 / (rates.avg_won_amount * rates.win_rate)  # type: ignore[attr-defined]
-                    for rates in (
-                        _leaf_rates(plan, book, leaf) for leaf in range(len(tree.leaf_keys))
-                    )
-                ]
-            )
+            if id(book) not in per_unit_of:
+                arrays = _leaf_rate_arrays(context, plan, book)
+                per_unit_of[id(book)] = 1.0 / (arrays.avg_won_amount * arrays.win_rate)
+            per_unit = per_unit_of[id(book)]
             values = targets.astype(np.float64) / data.minor_units * per_unit[:, None]
             values[:, : data.n_closed] = 0.0
             hundredths = np.floor(values * _OPPORTUNITY_SCALE + 0.5).astype(np.int64)
@@ -1212,6 +1297,13 @@ def _changes_frame(
     )
     frame["previous_as_of_month"] = format_month(parse_month(previous.as_of_month))
     return frame[list(CHANGE_COLUMNS)]
+
+
+def _cells_of(adjustments: Sequence[Adjustment]) -> list[tuple[object, ...]]:
+    """What adjustments set, without where they came from (for comparing versions)."""
+    return sorted(
+        (a.metric, a.node, a.month or dt.date.min, a.value, a.locked) for a in adjustments
+    )
 
 
 def _cells(

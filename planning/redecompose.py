@@ -26,8 +26,10 @@ must end the year at (for the company: the annual target).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -50,7 +52,6 @@ from planning.inputs import (
     PlanningInputError,
     bad_value,
     date_or_none,
-    month_column,
     row_ref,
     text_or_none,
 )
@@ -59,6 +60,7 @@ from planning.money import FloatArray, IntArray, to_minor
 from salesplan.entities import TARGET_METRICS
 from salesplan.months import add_months, format_month, month_end
 
+T = TypeVar("T")
 MEASURE_FRAME = {
     "bookings_amount": "bookings",
     "new_customers": "bookings",
@@ -203,8 +205,8 @@ def prepare_stream(
         )
 
     facts = _stream_facts(inputs, config, stream, as_of)
-    reps = _read_reps(inputs, config)
-    partners = _read_partners(inputs, config)
+    reps = _cached(inputs, "reps.parsed", lambda: _read_reps(inputs, config))
+    partners = _cached(inputs, "partners.parsed", lambda: _read_partners(inputs, config))
     first_fy_month = months[0]
     window_start = min(
         calendar.first_month(fiscal_year - 1),
@@ -332,20 +334,21 @@ def prepare_stream(
     # History at leaf and segment grain (segment grain keeps sellers that are not leaves).
     history_months = sorted(facts["month"].unique()) if len(facts) else []
     month_position = {month: i for i, month in enumerate(history_months)}
-    leaf_position = {key: i for i, key in enumerate(tree.leaf_keys)}
+    {key: i for i, key in enumerate(tree.leaf_keys)}
     leaf_history = np.zeros((len(tree.leaf_keys), len(history_months)), dtype=np.int64)
     segment_history = np.zeros((len(segments), len(history_months)), dtype=np.int64)
     if len(facts):
         month_idx = facts["month"].map(month_position).to_numpy()
-        keys = list(facts[[*hierarchy, "seller"]].itertuples(index=False, name=None))
         amounts = facts["value"].to_numpy(dtype=np.int64)
-        for key, m, amount in zip(keys, month_idx, amounts, strict=True):
-            leaf = leaf_position.get(key)
-            if leaf is not None:
-                leaf_history[leaf, m] += amount
-            segment = segment_index.get(format_node(tuple(zip(hierarchy, key[:-1], strict=True))))
-            if segment is not None:
-                segment_history[segment, m] += amount
+        leaf_of_row = _positions(facts, [*hierarchy, "seller"], tree.leaf_keys)
+        rows = leaf_of_row >= 0
+        np.add.at(leaf_history, (leaf_of_row[rows], month_idx[rows]), amounts[rows])
+        segment_keys_in_order = [
+            tuple(tree.node_values(node)[dimension] for dimension in hierarchy) for node in segments
+        ]
+        segment_of_row = _positions(facts, list(hierarchy), segment_keys_in_order)
+        rows = segment_of_row >= 0
+        np.add.at(segment_history, (segment_of_row[rows], month_idx[rows]), amounts[rows])
     company_history = {
         month: int(total) for month, total in facts.groupby("month")["value"].sum().items()
     }
@@ -364,15 +367,10 @@ def prepare_stream(
             continue
         eligible[i] = _seller_eligibility(key, seller_dimension, hierarchy, months, reps, partners)
         if seller_dimension == "rep_id":
-            rep = reps[key[-1]]
-            lockable[i] = [_employed_share(rep, month) > 0 for month in months]
-            capacity[i] = [
-                config.capacity.tier_weights.get(rep.tier, 0.0)
-                * config.capacity.ramp_factor(_tenure_month(rep, month))
-                * _employed_share(rep, month)
-                for month in months
-            ]
-            capacity[i] *= eligible[i]
+            employed, ramp = _rep_months(reps[key[-1]], tuple(months), config.capacity.ramp)
+            lockable[i] = employed > 0
+            tier_weight = config.capacity.tier_weights.get(reps[key[-1]].tier, 0.0)
+            capacity[i] = tier_weight * ramp * employed * eligible[i]
         else:
             _, tier = partners.get(key[-1], (None, ""))
             capacity[i] = config.capacity.partner_tier_weights.get(tier, 0.0) * eligible[i]
@@ -405,13 +403,31 @@ def prepare_stream(
         leaf_eligible=eligible,
         leaf_lockable=lockable,
         leaf_capacity=capacity,
-        potentials=_read_potentials(inputs),
+        potentials=_cached(inputs, "potentials.parsed", lambda: _read_potentials(inputs)),
         company_target=target_rows[COMPANY],
         scope_targets=scope_targets,
         reps=reps,
         partners=partners,
         unassigned=unassigned,
     )
+
+
+def _cached(inputs: PlanInputs, key: str, compute: Callable[[], T]) -> T:
+    """A value derived from the inputs, computed once per re-plan (all streams share it)."""
+    if key not in inputs._checked:
+        inputs._checked[key] = compute()
+    return inputs._checked[key]  # type: ignore[return-value]
+
+
+def _positions(
+    frame: pd.DataFrame, columns: Sequence[str], keys: Sequence[tuple[str, ...]]
+) -> np.ndarray:
+    """Position of each row's ``columns`` values among ``keys`` (-1 when absent), vectorized."""
+    if not keys:
+        return np.full(len(frame), -1, dtype=np.int64)
+    index = pd.MultiIndex.from_tuples(list(keys), names=list(columns))
+    rows = pd.MultiIndex.from_frame(frame[list(columns)].astype(str))
+    return index.get_indexer(rows)
 
 
 def _product(*lists: Sequence[str]) -> list[tuple[str, ...]]:
@@ -456,10 +472,23 @@ def _seller_eligibility(
         rep = reps.get(seller)
         if rep is None or rep.role != "rep" or rep.region != region:
             return np.zeros(len(months), dtype=bool)
-        return np.array([_employed_share(rep, month) > 0 for month in months])
+        return _rep_months(rep, tuple(months), None)[0] > 0
     partner = partners.get(seller)
     ok = partner is not None and partner[0] == region
     return np.full(len(months), ok, dtype=bool)
+
+
+@cache
+def _rep_months(
+    rep: RepInfo, months: tuple[dt.date, ...], ramp: tuple[float, ...] | None
+) -> tuple[FloatArray, FloatArray]:
+    """Per month: the share employed and the ramp factor (all ones without a ramp curve)."""
+    employed = np.array([_employed_share(rep, month) for month in months])
+    if ramp is None:
+        return employed, np.ones(len(months))
+    tenure = [_tenure_month(rep, month) for month in months]
+    factors = [0.0 if t < 1 else ramp[t - 1] if t <= len(ramp) else 1.0 for t in tenure]
+    return employed, np.array(factors)
 
 
 def _employed_share(rep: RepInfo, month: dt.date) -> float:
@@ -559,11 +588,12 @@ def _stream_facts(
         )
     if frame.empty:
         return pd.DataFrame({column: [] for column in columns})
+    months = inputs.months(name)
+    keep = months < as_of
     if stream.deal_types is not None:
-        frame = frame[frame["deal_type"].isin(stream.deal_types)]
-    months = month_column(name, frame)
-    frame = frame[months < as_of]
-    months = months[frame.index]
+        keep &= frame["deal_type"].isin(stream.deal_types)
+    frame = frame[keep]
+    months = months[keep]
     for column in ("region", "product_line", "channel"):
         missing = frame[column].isna()
         if missing.any():
@@ -831,6 +861,18 @@ def allocate_open_months(
             adjustment.value, adjustment.locked, adjustment.where
         )
 
+    # Locked month cells are floors for every ancestor in that month (top-down meets
+    # bottom-up): a parent never gets less than the locks below it need.
+    floors: dict[str, IntArray] = {}
+    for node in reversed(tree.nodes):
+        floor = np.zeros(len(open_months), dtype=np.int64)
+        for child in tree.children[node]:
+            floor += floors[child]
+        for m, fix in cell_fixes.get(node, {}).items():
+            if fix.hard:
+                floor[m] = max(int(floor[m]), fix.value)
+        floors[node] = floor
+
     company_actual = int(node_actuals[0])
     remaining = company_total - company_actual
     if remaining < 0 and company_hard:
@@ -848,6 +890,7 @@ def allocate_open_months(
             company_weights,
             months=open_months,
             cell_fixes=cell_fixes.get(COMPANY),
+            floors=floors[COMPANY],
             money=data.money,
         )
     }
@@ -888,6 +931,7 @@ def allocate_open_months(
             cell_fixes=child_cells,
             annual_fixes=child_annual,
             unassigned=unassigned,
+            floors=np.vstack([floors[child] for child in children]),
             money=data.money,
         )
         for c, child in enumerate(children):

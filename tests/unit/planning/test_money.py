@@ -6,8 +6,10 @@ from hypothesis import strategies as st
 from planning.money import (
     ZeroWeightError,
     capped_largest_remainder,
+    floored_largest_remainder,
     from_minor,
     largest_remainder,
+    largest_remainder_columns,
     largest_remainder_rows,
     to_minor,
 )
@@ -86,3 +88,45 @@ def test_minor_units_round_trip_decimal_amounts_exactly():
     minor = to_minor(amounts)
     assert minor.tolist() == [1, 123456789, 8691509499, 0, 1_000_000_000]
     assert from_minor(minor).tolist() == amounts
+
+
+def test_a_floor_takes_only_what_it_needs_and_the_others_keep_their_proportions():
+    # 1,000 by 1:1:2 would give 250 / 250 / 500; the first must have 400: the others share
+    # the remaining 600 as 1:2.
+    assert floored_largest_remainder(1000, [1, 1, 2], [400, 0, 0]).tolist() == [400, 200, 400]
+    # a floor below the proportional share changes nothing
+    assert floored_largest_remainder(1000, [1, 1, 2], [100, 0, 0]).tolist() == [250, 250, 500]
+    with pytest.raises(ValueError, match="floors add up to 1100, 100 more"):
+        floored_largest_remainder(1000, [1, 1], [600, 500])
+
+
+@given(
+    st.integers(0, 10**9),
+    st.lists(st.floats(0.0, 1e3, allow_nan=False), min_size=1, max_size=8),
+    st.data(),
+)
+def test_floored_split_sums_exactly_and_never_goes_below_a_floor(total, weights, data):
+    floors = data.draw(
+        st.lists(
+            st.integers(0, max(total // len(weights), 0)),
+            min_size=len(weights),
+            max_size=len(weights),
+        )
+    )
+    parts = floored_largest_remainder(total, weights, floors)
+    assert int(parts.sum()) == total
+    assert (parts >= np.asarray(floors)).all()
+
+
+@given(
+    st.lists(totals, min_size=1, max_size=5),
+    st.data(),
+)
+def test_column_split_equals_the_one_total_split(column_totals, data):
+    n = data.draw(st.integers(1, 6))
+    column = st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=n, max_size=n)
+    weights = np.array([data.draw(column) for _ in column_totals]).T
+    weights[0] += 1.0  # every column needs a positive weight
+    parts = largest_remainder_columns(column_totals, weights)
+    for j, total in enumerate(column_totals):
+        assert parts[:, j].tolist() == largest_remainder(total, weights[:, j]).tolist()
