@@ -15,13 +15,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 import pytest
+from dagster_dbt import DbtCliResource
 from tiny_business import TINY_VARS, write_tiny_business
 
 import demodata
 from ingestion.load import ingest
-from pipelines.defs.dbt.project import DBT_PROJECT_DIR
+from pipelines.defs.dbt.assets import salesplan_dbt_assets
+from pipelines.defs.dbt.project import DBT_PROJECT_DIR, prepare_manifest, salesplan_dbt_project
+from pipelines.defs.resources import HomeResource, WarehouseResource
 from salesplan.home import SalesplanHome, resolve_home
 
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
@@ -97,20 +101,68 @@ def tiny_build_target(tiny_warehouse: Path) -> Path:
 
 
 SMALL_DEMO_AS_OF = "2026-11-01"
+PLANNING_CALENDAR_YEAR = "fiscal_year:\n  start_month: 1\n"
+PLANNING_APRIL_YEAR = "fiscal_year:\n  start_month: 4\n"
+
+
+@pytest.fixture(scope="session")
+def dbt_assets() -> dg.AssetsDefinition:
+    """The dbt assets of the code location, from a manifest prepared as `make manifest` does."""
+    prepare_manifest()
+    return salesplan_dbt_assets()
+
+
+def materialize_dbt(
+    dbt_assets: dg.AssetsDefinition,
+    home: SalesplanHome,
+    partition_key: str,
+    selection: list[str] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Materialize the dbt assets of one partition on ``home``, as a Dagster run does."""
+    return dg.materialize(
+        [dbt_assets],
+        partition_key=partition_key,
+        selection=selection,
+        resources={
+            "dbt": DbtCliResource(project_dir=salesplan_dbt_project()),
+            "home": HomeResource(root=str(home.root)),
+            "warehouse": WarehouseResource(root=str(home.root)),
+        },
+    )
+
+
+def use_april_fiscal_year(home: SalesplanHome) -> None:
+    """Make the home's planning.yml start the fiscal year in April."""
+    planning = home.planning_config.read_text(encoding="utf-8")
+    assert PLANNING_CALENDAR_YEAR in planning
+    home.planning_config.write_text(
+        planning.replace(PLANNING_CALENDAR_YEAR, PLANNING_APRIL_YEAR), encoding="utf-8"
+    )
 
 
 @pytest.fixture(scope="session")
 def small_demo_home(tmp_path_factory: pytest.TempPathFactory) -> SalesplanHome:
-    """The small demo, generated, ingested (every extract month) and built as of 2026-11."""
+    """The small demo, generated and ingested (every extract month), fiscal year from April."""
     home = resolve_home(tmp_path_factory.mktemp("small_demo"))
     demodata.generate(home.root, size="small")
+    use_april_fiscal_year(home)
     months = sorted(folder.name for folder in home.extracts.iterdir() if folder.is_dir())
     ingest(home, months)
-    result = run_dbt(
-        ["build", "--exclude-resource-type", "unit_test"],
-        warehouse=home.warehouse,
-        dbt_vars={"as_of_month": SMALL_DEMO_AS_OF},
-        target=home.root / "dbt_target",
-    )
-    assert result.returncode == 0, _failure(result)
     return home
+
+
+@pytest.fixture(scope="session")
+def small_demo_run(
+    dbt_assets: dg.AssetsDefinition, small_demo_home: SalesplanHome
+) -> dg.ExecuteInProcessResult:
+    """Every dbt asset of the small demo materialized for as-of 2026-11 by Dagster."""
+    return materialize_dbt(dbt_assets, small_demo_home, SMALL_DEMO_AS_OF)
+
+
+@pytest.fixture(scope="session")
+def small_demo_marts(
+    small_demo_home: SalesplanHome, small_demo_run: dg.ExecuteInProcessResult
+) -> SalesplanHome:
+    """The small demo's home once its marts are built."""
+    assert small_demo_run.success
+    return small_demo_home

@@ -58,9 +58,9 @@ def latest_versions(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def extracts(small_demo_home: SalesplanHome) -> dict[str, pd.DataFrame]:
+def extracts(small_demo_marts: SalesplanHome) -> dict[str, pd.DataFrame]:
     names = ("leads", "opportunities", "order_lines", "products", "fx_rates")
-    return {name: latest_versions(read_entity(small_demo_home, name), name) for name in names}
+    return {name: latest_versions(read_entity(small_demo_marts, name), name) for name in names}
 
 
 def marts(home: SalesplanHome, sql: str) -> pd.DataFrame:
@@ -88,7 +88,7 @@ def keyed(frame: pd.DataFrame, columns: Iterable[str], value: str) -> dict[tuple
 
 
 def test_win_rate_of_every_segment_matches_its_mature_opportunity_cohorts(
-    small_demo_home, extracts
+    small_demo_marts, extracts
 ):
     opportunities = extracts["opportunities"].copy()
     created_month = month_of(opportunities["created_at"])
@@ -111,7 +111,7 @@ def test_win_rate_of_every_segment_matches_its_mature_opportunity_cohorts(
     }
 
     rates = marts(
-        small_demo_home,
+        small_demo_marts,
         "select region, product_line, channel, win_rate from marts.fct_funnel_rates"
         " where level = 'segment' and deal_type is null and n_opportunities_closed > 0",
     )
@@ -127,7 +127,7 @@ def test_win_rate_of_every_segment_matches_its_mature_opportunity_cohorts(
 
 
 def test_cohort_mql_to_sql_conversion_of_every_segment_matches_the_lead_files(
-    small_demo_home, extracts
+    small_demo_marts, extracts
 ):
     leads = extracts["leads"].copy()
     leads["channel"] = leads["source_channel"].map(
@@ -150,7 +150,7 @@ def test_cohort_mql_to_sql_conversion_of_every_segment_matches_the_lead_files(
     }
 
     rates = marts(
-        small_demo_home,
+        small_demo_marts,
         "select region, product_line, channel, mql_to_sql_rate from marts.fct_funnel_rates"
         " where level = 'segment' and deal_type is null and n_mqls > 0",
     )
@@ -165,7 +165,7 @@ def test_cohort_mql_to_sql_conversion_of_every_segment_matches_the_lead_files(
 # --------------------------------------------------------------------------- cycle length
 
 
-def test_median_cycle_length_of_every_segment_matches_its_won_deals(small_demo_home, extracts):
+def test_median_cycle_length_of_every_segment_matches_its_won_deals(small_demo_marts, extracts):
     opportunities = extracts["opportunities"]
     close_month = month_of(opportunities["close_date"])
     won = opportunities[
@@ -178,7 +178,7 @@ def test_median_cycle_length_of_every_segment_matches_its_won_deals(small_demo_h
     expected = dict(medians.items())
 
     rates = marts(
-        small_demo_home,
+        small_demo_marts,
         "select region, product_line, channel, cycle_days_p50 from marts.fct_funnel_rates"
         " where level = 'segment' and deal_type is null and n_cycle_deals > 0",
     )
@@ -195,7 +195,7 @@ def test_median_cycle_length_of_every_segment_matches_its_won_deals(small_demo_h
 
 def _rate_lookup(fx_rates: pd.DataFrame) -> dict[tuple[str, pd.Timestamp], Decimal]:
     return {
-        (currency, month): to_fen(rate)
+        (currency, month): Decimal(f"{rate:.6f}")
         for currency, month, rate in zip(
             fx_rates["currency"],
             month_of(fx_rates["month"]),
@@ -214,7 +214,7 @@ def _latest_rate(
 
 
 def test_monthly_bookings_per_region_and_product_line_match_the_order_files_to_the_fen(
-    small_demo_home, extracts
+    small_demo_marts, extracts
 ):
     lines = extracts["order_lines"].merge(
         extracts["products"][["product_sku", "product_line"]], on="product_sku", how="left"
@@ -235,7 +235,7 @@ def test_monthly_bookings_per_region_and_product_line_match_the_order_files_to_t
         key = (month.date(), region, product_line)
         expected[key] = expected.get(key, Decimal(0)) + amount
 
-    with duckdb.connect(str(small_demo_home.warehouse), read_only=True) as connection:
+    with duckdb.connect(str(small_demo_marts.warehouse), read_only=True) as connection:
         bookings = connection.execute(
             "select month, region, product_line, sum(bookings_amount)"
             " from marts.fct_bookings_monthly group by all"

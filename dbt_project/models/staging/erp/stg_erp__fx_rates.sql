@@ -18,7 +18,7 @@ renamed as (
         cast(date_trunc('month', month) as date) as rate_month,
 
         ---------- numerics
-        cast(rate_to_reporting_currency as decimal(18, 2)) as rate_to_reporting_currency,
+        cast(rate_to_reporting_currency as decimal(18, 6)) as rate_to_reporting_currency,
 
         ---------- lineage
         _extract_month as extract_month,
