@@ -34,15 +34,29 @@ def prepare_manifest() -> Path:
 
 
 def ensure_manifest(progress: Callable[[str], None] = print) -> Path:
-    """Prepare the manifest if this checkout has none yet (a fresh clone); return its path.
+    """Prepare the manifest if this checkout has none yet or it is stale; return its path.
 
-    The CLI calls this before loading the code location, acting as the build step.
+    The CLI calls this before loading the code location, acting as the build step. A manifest
+    older than any project file would load yesterday's asset graph: a new model would never be
+    selected, a new test never become a check.
     """
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     if not manifest.exists():
         progress("preparing the dbt manifest (dbt parse, once per checkout)")
         return prepare_manifest()
+    if manifest_is_stale(manifest):
+        progress("the dbt project changed since its manifest was prepared: dbt parse")
+        return prepare_manifest()
     return manifest
+
+
+def manifest_is_stale(manifest: Path, project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """Whether a model, macro, test or config file of the project is newer than ``manifest``."""
+    prepared = manifest.stat().st_mtime
+    sources = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in ("models", "macros", "tests"):
+        sources += [path for path in (project_dir / folder).rglob("*") if path.is_file()]
+    return any(path.stat().st_mtime > prepared for path in sources if path.exists())
 
 
 def main() -> None:
