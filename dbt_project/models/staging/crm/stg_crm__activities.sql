@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['activity_id']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(activity_id as varchar) as activity_id,
@@ -30,4 +30,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

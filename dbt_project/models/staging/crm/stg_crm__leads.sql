@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['lead_id']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(lead_id as varchar) as lead_id,
@@ -34,4 +34,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['opportunity_id']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(opportunity_id as varchar) as opportunity_id,
@@ -43,4 +43,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['partner_id']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(partner_id as varchar) as partner_id,
@@ -26,4 +26,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

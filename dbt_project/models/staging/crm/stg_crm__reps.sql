@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['rep_id']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(rep_id as varchar) as rep_id,
@@ -33,4 +33,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

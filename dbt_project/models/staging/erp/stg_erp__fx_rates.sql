@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['currency', 'month']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(currency as varchar) as currency,
@@ -27,4 +27,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

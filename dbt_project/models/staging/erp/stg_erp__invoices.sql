@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['invoice_id']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(invoice_id as varchar) as invoice_id,
@@ -32,4 +32,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

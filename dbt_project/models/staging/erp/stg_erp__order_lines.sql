@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['order_id', 'line_no']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(order_id as varchar) as order_id,
@@ -38,4 +38,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

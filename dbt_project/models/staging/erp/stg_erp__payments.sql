@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['payment_id']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(payment_id as varchar) as payment_id,
@@ -31,4 +31,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['product_sku']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(product_sku as varchar) as product_sku,
@@ -28,4 +28,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final

@@ -9,7 +9,7 @@ latest as (
     {{ keep_latest_extract(['region']) }}
 ),
 
-renamed as (
+final as (
     select
         ---------- ids
         cast(region as varchar) as region,
@@ -28,4 +28,4 @@ renamed as (
     from latest
 )
 
-select * from renamed
+select * from final
