@@ -1,0 +1,510 @@
+"""Manager workbooks: one ``.xlsx`` per sales manager with their reps' targets and funnel work.
+
+Many sales teams plan in Excel. :func:`write_manager_workbooks` reads one plan version from the
+published serving file and writes, per manager (``rep_targets.manager_id``; reps without a
+manager share one ``unassigned`` file), a workbook with three sheets:
+
+* **Summary**: per rep and metric, the year target, actual to date, what is still to sell,
+  the year forecast and the probability of making it;
+* **Monthly targets**: per rep and metric, the target of every remaining month of the fiscal
+  year (the as-of month on) and their total;
+* **Funnel work**: per rep, metric, close month and start month, the deals, opportunities,
+  SQLs, MQLs, leads and activities the targets need, with late work flagged.
+
+Numbers are written exactly as published (money in units of the reporting currency, work
+counts unrounded) and formatted for reading (thousands separators, one decimal for work,
+percent for probabilities); headers are frozen, columns sized to their content, and the tables
+filterable. Sheets and headers are in Chinese or English.
+
+Files are named ``targets_<YYYY-MM>_<manager_id>.xlsx`` and are byte-identical for the same
+inputs: document properties and zip entry times are the as-of month, never the clock. Files of
+the same as-of month from an earlier run that no longer have a manager are removed, so a
+replayed month leaves exactly its own files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from publishing.report_data import (
+    ACTIVITY_COLUMNS,
+    FUNNEL_STAGES,
+    OFFICIAL,
+    REP_TARGETS_REQUIRED,
+    ReportInputError,
+    ServingFile,
+)
+from publishing.report_i18n import Lang, check_lang, metric_name, text
+from salesplan.months import format_month, parse_month
+
+UNASSIGNED = "unassigned"
+FILE_PATTERN = "targets_{month}_{manager}.xlsx"
+METRIC_ORDER = (
+    "bookings",
+    "new_bookings",
+    "expansion_bookings",
+    "renewal_bookings",
+    "collections",
+    "new_customers",
+)
+MONEY_FORMAT = "#,##0"
+COUNT_FORMAT = "#,##0"
+WORK_FORMAT = "#,##0.0"
+SHARE_FORMAT = "0%"
+HEADER_FILL = PatternFill("solid", fgColor="1B2A4A")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+TITLE_FONT = Font(bold=True, size=14, color="1B2A4A")
+LATE_FONT = Font(color="C0392B")
+FUNNEL_REQUIRED = (
+    "as_of_month",
+    "scenario",
+    "metric",
+    "level",
+    "rep_id",
+    "month",
+    "start_month",
+    "lead_start_month",
+    "at_risk",
+    *FUNNEL_STAGES,
+)
+WORK_COLUMNS = (*FUNNEL_STAGES[:-1], *ACTIVITY_COLUMNS, FUNNEL_STAGES[-1])
+
+
+@dataclass(frozen=True)
+class Team:
+    """One manager's reps and their published rows.
+
+    Attributes:
+        manager_id: the manager's rep id, or :data:`UNASSIGNED`.
+        manager_name: the manager's name when the serving file knows it, else ``None``.
+        targets: the reps' ``rep_targets`` rows of the version.
+        funnel: the reps' work per metric, close month, start month and lateness.
+    """
+
+    manager_id: str
+    manager_name: str | None
+    targets: pd.DataFrame
+    funnel: pd.DataFrame
+
+
+def write_manager_workbooks(
+    serving_db: Path,
+    as_of_month: str,
+    out_dir: Path,
+    *,
+    lang: Lang = "en",
+    scenario: str = OFFICIAL,
+) -> list[Path]:
+    """Write one workbook per manager for one as-of month.
+
+    Args:
+        serving_db: the published serving DuckDB file.
+        as_of_month: ``YYYY-MM``, a version the serving file holds.
+        out_dir: the folder to write into (created if missing).
+        lang: ``zh`` or ``en`` (sheet names and headers).
+        scenario: the plan scenario.
+
+    Returns:
+        The files written, sorted by manager id.
+
+    Raises:
+        ReportInputError: when ``rep_targets`` is missing, lacks a column or the version.
+    """
+    lang = check_lang(lang)
+    as_of = parse_month(as_of_month)
+    teams = read_teams(Path(serving_db), as_of, scenario)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for team in teams:
+        path = out_dir / workbook_name(as_of, team.manager_id)
+        save_deterministic(build_workbook(team, as_of, lang), path, as_of)
+        written.append(path)
+    keep = {path.name for path in written}
+    for stale in out_dir.glob(FILE_PATTERN.format(month=format_month(as_of), manager="*")):
+        if stale.name not in keep:
+            stale.unlink()
+    return written
+
+
+def workbook_name(as_of: dt.date, manager_id: str) -> str:
+    """The file name of a manager's workbook (ids are reduced to safe file-name characters)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", manager_id)
+    return FILE_PATTERN.format(month=format_month(as_of), manager=safe)
+
+
+def read_teams(serving_db: Path, as_of: dt.date, scenario: str = OFFICIAL) -> list[Team]:
+    """Read the version's rep targets and funnel work, grouped by manager.
+
+    Raises:
+        ReportInputError: when ``rep_targets`` is missing, lacks a column or the version.
+    """
+    month = format_month(as_of)
+    with ServingFile(serving_db) as serving:
+        serving.require("rep_targets", REP_TARGETS_REQUIRED)
+        targets = serving.version("rep_targets", as_of, "scenario = $scenario", scenario=scenario)
+        if targets.empty:
+            raise ReportInputError(
+                f"{serving.path}: rep_targets has no rows for as_of_month {month}, scenario "
+                f"{scenario!r}; versions present: {serving.versions('rep_targets')}"
+            )
+        funnel = pd.DataFrame(columns=list(FUNNEL_REQUIRED))
+        if serving.has("funnel_requirements"):
+            serving.require("funnel_requirements", FUNNEL_REQUIRED)
+            funnel = serving.version(
+                "funnel_requirements",
+                as_of,
+                "scenario = $scenario AND level = 'rep_id'",
+                scenario=scenario,
+            )
+        names = _manager_names(serving)
+    targets["manager_key"] = [
+        str(value) if isinstance(value, str) and value else UNASSIGNED
+        for value in targets["manager_id"]
+    ]
+    work = rep_funnel(funnel)
+    # Activity types planning.yml does not plan (all zero in the whole version) only add
+    # empty columns; dropping them version-wide keeps every manager's file the same shape.
+    unused = [c for c in ACTIVITY_COLUMNS if c in work.columns and not work[c].astype(bool).any()]
+    work = work.drop(columns=unused)
+    teams = []
+    for manager, rows in targets.groupby("manager_key", sort=True):
+        reps = set(rows["rep_id"])
+        teams.append(
+            Team(
+                manager_id=str(manager),
+                manager_name=names.get(str(manager)),
+                targets=rows.reset_index(drop=True),
+                funnel=work[work["rep_id"].isin(reps)].reset_index(drop=True),
+            )
+        )
+    return teams
+
+
+def rep_funnel(funnel: pd.DataFrame) -> pd.DataFrame:
+    """Sum a rep's funnel rows over their leaves (one per product line they sell).
+
+    Returns:
+        One row per metric, rep, close month, start month and lateness, with the earliest
+        lead start month and the sums of every stage and activity column, sorted.
+    """
+    stages = [column for column in WORK_COLUMNS if column in funnel.columns]
+    keys = ["metric", "rep_id", "month", "start_month", "at_risk"]
+    if funnel.empty:
+        return pd.DataFrame(columns=[*keys, "lead_start_month", *stages])
+    frame = funnel.assign(
+        month=[_first_day(value) for value in funnel["month"]],
+        start_month=[_first_day(value) for value in funnel["start_month"]],
+        lead_start_month=[_first_day(value) for value in funnel["lead_start_month"]],
+        at_risk=funnel["at_risk"].astype(bool),
+    )
+    grouped = (
+        frame.groupby(keys, sort=False)
+        .agg({"lead_start_month": "min", **dict.fromkeys(stages, "sum")})
+        .reset_index()
+    )
+    grouped["_metric"] = grouped["metric"].map(_metric_rank)
+    grouped = grouped.sort_values(
+        ["rep_id", "_metric", "metric", "month", "start_month", "at_risk"], kind="stable"
+    )
+    return grouped.drop(columns="_metric").reset_index(drop=True)[
+        [*keys[:4], "lead_start_month", "at_risk", *stages]
+    ]
+
+
+def build_workbook(team: Team, as_of: dt.date, lang: Lang) -> Workbook:
+    """Return the workbook of one team (see the module docstring)."""
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = text("sheet_summary", lang)
+    manager = _manager_label(team, lang)
+    _summary_sheet(summary, team, as_of, lang, manager)
+    _targets_sheet(workbook.create_sheet(text("sheet_targets", lang)), team, as_of, lang)
+    _funnel_sheet(workbook.create_sheet(text("sheet_funnel", lang)), team, lang)
+    workbook.properties.title = text("workbook_title", lang, manager=manager)
+    workbook.properties.creator = "salesplan"
+    return workbook
+
+
+def save_deterministic(workbook: Workbook, path: Path, as_of: dt.date) -> None:
+    """Save ``workbook`` so that the same content always gives the same bytes.
+
+    openpyxl stamps the document properties and every zip entry with the current time; here
+    both are the as-of month, and the file is written then renamed so no reader sees half.
+    """
+    stamp = dt.datetime(as_of.year, as_of.month, 1)
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    buffer = io.BytesIO()
+    archive = _FixedTimeZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    archive.date_time = (stamp.year, stamp.month, stamp.day, 0, 0, 0)
+    ExcelWriter(workbook, archive).save()
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_bytes(buffer.getvalue())
+    os.replace(partial, path)
+
+
+class _FixedTimeZipFile(zipfile.ZipFile):
+    """A zip file whose entries all carry one fixed time instead of the clock's or a file's."""
+
+    date_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
+
+    def writestr(  # type: ignore[override]
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: str | bytes,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.date_time)
+            info.compress_type = self.compression
+            info.external_attr = 0o600 << 16
+            zinfo_or_arcname = info
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(  # type: ignore[override]
+        self,
+        filename: str | os.PathLike[str],
+        arcname: str | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        # openpyxl writes worksheets through temp files, whose mtime would end up in the zip.
+        name = arcname if arcname is not None else os.fspath(filename)
+        self.writestr(name, Path(filename).read_bytes(), compress_type, compresslevel)
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _summary_sheet(sheet: Worksheet, team: Team, as_of: dt.date, lang: Lang, manager: str) -> None:
+    sheet["A1"] = text("workbook_title", lang, manager=manager)
+    sheet["A1"].font = TITLE_FONT
+    sheet["A2"] = f"{text('as_of', lang)}: {format_month(as_of)}"
+    cutoff = as_of - dt.timedelta(days=1)
+    sheet["A3"] = f"{text('cutoff', lang)}: {cutoff.isoformat()}"
+    headers = [
+        text("rep_id", lang),
+        text("name", lang),
+        text("team", lang),
+        text("tier", lang),
+        text("metric", lang),
+        text("adjusted_target", lang),
+        text("actual_to_date", lang),
+        text("remaining", lang),
+        text("forecast_year", lang),
+        text("p_attain", lang),
+    ]
+    rows = []
+    targets = team.targets
+    years = targets[targets["grain"] == "year"]
+    open_months = _open_month_rows(targets, as_of)
+    remaining = open_months.groupby(["rep_id", "metric"])["period_target"].sum()
+    for row in _ordered(years).itertuples(index=False):
+        money = row.unit == "money"
+        number = MONEY_FORMAT if money else COUNT_FORMAT
+        rows.append(
+            [
+                (row.rep_id, None),
+                (_text(row.name), None),
+                (_text(row.team), None),
+                (_text(row.tier), None),
+                (metric_name(str(row.metric), lang), None),
+                (_float(row.adjusted_target), number),
+                (_float(row.actual_to_date), number),
+                (float(remaining.get((row.rep_id, row.metric), 0.0)), number),
+                (_float(row.forecast), number),
+                (_float(row.p_attain), SHARE_FORMAT),
+            ]
+        )
+    _table(sheet, 5, headers, rows)
+    sheet.freeze_panes = "C6"
+
+
+def _targets_sheet(sheet: Worksheet, team: Team, as_of: dt.date, lang: Lang) -> None:
+    rows_open = _open_month_rows(team.targets, as_of)
+    months = sorted(set(rows_open["period"]))
+    headers = [
+        text("rep_id", lang),
+        text("name", lang),
+        text("metric", lang),
+        *months,
+        text("year_total", lang),
+    ]
+    wide = rows_open.pivot_table(
+        index=["rep_id", "metric"], columns="period", values="period_target", aggfunc="sum"
+    )
+    info = team.targets.drop_duplicates(["rep_id", "metric"]).set_index(["rep_id", "metric"])
+    rows = []
+    for rep_id, metric in _ordered(info.reset_index())[["rep_id", "metric"]].itertuples(
+        index=False
+    ):
+        unit = info.loc[(rep_id, metric), "unit"]
+        number = MONEY_FORMAT if unit == "money" else COUNT_FORMAT
+        values = [
+            float(wide.loc[(rep_id, metric), month])
+            if (rep_id, metric) in wide.index and pd.notna(wide.loc[(rep_id, metric), month])
+            else 0.0
+            for month in months
+        ]
+        rows.append(
+            [
+                (rep_id, None),
+                (_text(info.loc[(rep_id, metric), "name"]), None),
+                (metric_name(str(metric), lang), None),
+                *((value, number) for value in values),
+                (sum(values), number),
+            ]
+        )
+    _table(sheet, 1, headers, rows)
+    sheet.freeze_panes = "D2"
+
+
+def _funnel_sheet(sheet: Worksheet, team: Team, lang: Lang) -> None:
+    names = team.targets.drop_duplicates("rep_id").set_index("rep_id")["name"]
+    stages = [column for column in WORK_COLUMNS if column in team.funnel.columns]
+    headers = [
+        text("rep_id", lang),
+        text("name", lang),
+        text("metric", lang),
+        text("close_month", lang),
+        text("start_month", lang),
+        text("lead_start_month", lang),
+        text("at_risk", lang),
+        *(_stage_header(stage, lang) for stage in stages),
+    ]
+    rows = []
+    late_rows = []
+    for row in team.funnel.itertuples(index=False):
+        late = bool(row.at_risk)
+        late_rows.append(late)
+        rows.append(
+            [
+                (row.rep_id, None),
+                (_text(names.get(row.rep_id)), None),
+                (metric_name(str(row.metric), lang), None),
+                (format_month(row.month), None),
+                (format_month(row.start_month), None),
+                (format_month(row.lead_start_month), None),
+                (text("yes" if late else "no", lang), None),
+                *((float(getattr(row, stage)), WORK_FORMAT) for stage in stages),
+            ]
+        )
+    _table(sheet, 1, headers, rows, late_rows=late_rows)
+    sheet.freeze_panes = "C2"
+
+
+def _table(
+    sheet: Worksheet,
+    header_row: int,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[tuple[object, str | None]]],
+    late_rows: Sequence[bool] | None = None,
+) -> None:
+    """Write a header and rows of ``(value, number format)`` cells, sized and filterable.
+
+    Rows flagged in ``late_rows`` (work that should already have started) are written in red.
+    """
+    widths = [_width(header) for header in headers]
+    for col, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=header_row, column=col, value=header)
+        cell.fill = HEADER_FILL
+        cell.font = HEADER_FONT
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for offset, values in enumerate(rows, start=1):
+        late = late_rows is not None and late_rows[offset - 1]
+        for col, (value, number_format) in enumerate(values, start=1):
+            cell = sheet.cell(row=header_row + offset, column=col, value=value)
+            if number_format:
+                cell.number_format = number_format
+                shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
+            else:
+                shown = str(value) if value is not None else ""
+            if late:
+                cell.font = LATE_FONT
+            widths[col - 1] = max(widths[col - 1], _width(shown))
+    for col, width in enumerate(widths, start=1):
+        # 2 characters of padding, and no column wider than 40 (long names wrap in Excel).
+        sheet.column_dimensions[get_column_letter(col)].width = min(width + 2, 40)
+    last_row = header_row + max(len(rows), 1)
+    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _manager_names(serving: ServingFile) -> dict[str, str]:
+    """Managers' names from ``dim_rep`` when the publication includes it."""
+    if not serving.has("dim_rep") or not {"rep_id", "name"} <= set(serving.columns("dim_rep")):
+        return {}
+    rows = serving.query("SELECT DISTINCT rep_id, name FROM dim_rep ORDER BY rep_id, name")
+    return {str(rep): str(name) for rep, name in rows.itertuples(index=False) if name}
+
+
+def _manager_label(team: Team, lang: Lang) -> str:
+    if team.manager_id == UNASSIGNED:
+        return text("unassigned", lang)
+    if team.manager_name:
+        return f"{team.manager_name} ({team.manager_id})"
+    return team.manager_id
+
+
+def _open_month_rows(targets: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    months = targets[targets["grain"] == "month"]
+    starts = [_first_day(value) for value in months["period_start"]]
+    return months[[start >= as_of for start in starts]]
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows by rep, then metrics in the report's order."""
+    return frame.assign(_metric=frame["metric"].map(_metric_rank)).sort_values(
+        ["rep_id", "_metric", "metric"], kind="stable"
+    )
+
+
+def _metric_rank(metric: object) -> int:
+    return METRIC_ORDER.index(metric) if metric in METRIC_ORDER else len(METRIC_ORDER)
+
+
+def _stage_header(stage: str, lang: Lang) -> str:
+    return text("opportunities" if stage == "required_opportunities" else stage, lang)
+
+
+def _first_day(value: object) -> dt.date:
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return dt.date(value.year, value.month, 1)
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, 1)
+    return parse_month(str(value)[:7])
+
+
+def _float(value: object) -> float | None:
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return None
+    return float(value)  # type: ignore[arg-type]
+
+
+def _text(value: object) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return None
+    return str(value)
+
+
+def _width(value: str) -> int:
+    """Display width: CJK characters take two columns in Excel and LibreOffice."""
+    return sum(2 if ord(char) > 0x2E80 else 1 for char in value)
