@@ -60,6 +60,7 @@ RATE_SAMPLES = {
     "sql_to_opportunity_rate": "n_sqls",
     "win_rate": "n_opportunities_closed",
 }
+TOP_OF_FUNNEL = ("lead_to_mql_rate", "mql_to_sql_rate", "sql_to_opportunity_rate")
 AVERAGE_SAMPLES = {
     "avg_won_amount": "n_won",
     "lead_to_mql_days": "n_mqls",
@@ -83,10 +84,14 @@ ACTIVITY_PLURALS = {
 class FunnelRates:
     """The (smoothed) rates of one node.
 
+    The three top-of-funnel rates may be NaN: expansion and renewal deals come from existing
+    customers, not from leads, so their funnel starts at the opportunity and their SQL, MQL and
+    lead requirements are empty (NaN) rather than zero.
+
     Attributes:
-        lead_to_mql_rate: share of leads that become MQLs.
-        mql_to_sql_rate: share of MQLs that become SQLs.
-        sql_to_opportunity_rate: share of SQLs that become opportunities.
+        lead_to_mql_rate: share of leads that become MQLs (NaN: no lead stage).
+        mql_to_sql_rate: share of MQLs that become SQLs (NaN: no lead stage).
+        sql_to_opportunity_rate: share of SQLs that become opportunities (NaN: no lead stage).
         win_rate: share of closed opportunities that are won.
         avg_won_amount: average won deal size in major units.
         lead_to_mql_days: median lag lead -> MQL.
@@ -110,6 +115,8 @@ class FunnelRates:
     def __post_init__(self) -> None:
         for name in RATE_SAMPLES:
             value = getattr(self, name)
+            if name in TOP_OF_FUNNEL and math.isnan(value):
+                continue
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1], not {value}")
         if not self.avg_won_amount > 0.0:
@@ -171,9 +178,14 @@ def lead_lag_months(rates: FunnelRates) -> int:
 
 
 def shrink(observed: float, n: float, parent: float, strength: float) -> float:
-    """Beta-binomial (empirical-Bayes) shrinkage of ``observed`` (on ``n``) toward ``parent``."""
+    """Beta-binomial (empirical-Bayes) shrinkage of ``observed`` (on ``n``) toward ``parent``.
+
+    Without a sample the parent's value is used; without a parent value (NaN), the observed one.
+    """
     if n <= 0 or math.isnan(observed):
         return parent
+    if math.isnan(parent):
+        return observed
     return (observed * n + strength * parent) / (n + strength)
 
 
@@ -231,7 +243,9 @@ class RateBook:
         channel: str | None,
         rep_id: str | None,
     ) -> Mapping[str, float] | None:
-        deal_types = [self.deal_type, None] if self.deal_type else [None]
+        # A deal-type stream reads only its deal type's rows: a level without one inherits its
+        # parent's (same deal type) rather than the all-deal-types row.
+        deal_types = [self.deal_type]
         if level == "rep":
             patterns = [
                 (region, product_line, channel),
@@ -316,10 +330,17 @@ def _rates_from_row(
     def smooth(column: str, sample_column: str, fallback: float) -> float:
         observed = _number(row, column)
         if parent is None:
-            if math.isnan(observed) and (column in RATE_SAMPLES or column == "avg_won_amount"):
+            required = column in ("win_rate", "avg_won_amount")
+            if math.isnan(observed) and required:
                 raise ValueError(f"{column} is missing")
             return observed  # lags and cycle quantiles may be missing: counted as 0 days
-        return shrink(observed, _sample(row, sample_column), fallback, strength)
+        n = _sample(row, sample_column)
+        value = shrink(observed, n, fallback, strength)
+        if column in RATE_SAMPLES and value <= 0:
+            # a rate of zero with no prior to pull it up (e.g. 0 of 1 SQLs converted): use
+            # Laplace's rule of succession instead of an infinite requirement
+            value = (observed * n + 1) / (n + 2)
+        return value
 
     def parent_value(name: str) -> float:
         return getattr(parent, name) if parent is not None else math.nan

@@ -32,12 +32,14 @@ from planning.calendar import FiscalCalendar
 from planning.hierarchy import NodePathError, format_node, parse_node
 from planning.inputs import PlanningInputError, bad_value, require_columns, row_ref, text_or_none
 from planning.money import (
+    InfeasibleTransportError,
     IntArray,
     capped_largest_remainder,
     floored_largest_remainder,
     largest_remainder,
     largest_remainder_columns,
     to_minor,
+    transport,
 )
 from salesplan.months import format_month, parse_month
 
@@ -342,8 +344,31 @@ def split_parent(
             scaled = floored_largest_remainder(soft_total, proportions, mins)
             for c, amount in zip(soft_children, scaled, strict=True):
                 remaining_of[c] = int(amount)
+    own_floors = {c: np.where(allowed[c], floor[c], 0) for c in annual_children}
+    if annual_children and len(annual_children) == n_children:
+        # Every child has a fixed total: children totals and month totals must both hold,
+        # so the months are shared out jointly (a child locked in some month takes its share
+        # in the others).
+        needs = np.array([remaining_of[c] - int(own_floors[c].sum()) for c in annual_children])
+        space = room - reserved
+        if needs.min(initial=0) >= 0 and int(needs.sum()) == int(space.sum()):
+            mask = np.array([allowed[c] for c in annual_children])
+            try:
+                shared = transport(needs, space, mask)
+            except InfeasibleTransportError:
+                names = ", ".join(children[c] for c in annual_children)
+                raise InfeasibleLockError(
+                    f"{parent}, fiscal year: the fixed annual targets of its children ({names}) "
+                    f"cannot be placed in the months their locks leave free; change a lock or "
+                    f"an annual target"
+                ) from None
+            for row, c in enumerate(annual_children):
+                result[c] += own_floors[c] + shared[row]
+                fixed_mask[c] = True
+            room[:] = 0
+            annual_children = []
     for c in annual_children:
-        own = np.where(allowed[c], floor[c], 0)
+        own = own_floors[c]
         caps = np.where(allowed[c], room - reserved, 0)
         need = remaining_of[c] - int(own.sum())
         if need < 0 or need > int(caps.sum()):

@@ -228,3 +228,110 @@ def floored_largest_remainder(
         return parts + largest_remainder(rest, active)
     spread = low.astype(np.float64) if low.sum() > 0 else np.ones(w.shape)
     return parts + largest_remainder(rest, spread)
+
+
+class InfeasibleTransportError(ValueError):
+    """Row and column totals that no matrix with the allowed cells can meet."""
+
+
+def transport(
+    row_totals: npt.ArrayLike, column_totals: npt.ArrayLike, allowed: npt.ArrayLike
+) -> IntArray:
+    """An integer matrix with the given row and column totals, zero outside ``allowed``.
+
+    Used when every child of a parent has a fixed total for the year and some children cannot
+    take every month (a locked month, a rep who left): each child's total and each month's total
+    must both hold exactly. The real-valued solution closest to proportional is found by
+    iterative proportional fitting (start: each month's total shared by the children allowed in
+    it), then rounded exactly: floors, leftover units to the largest fractional parts, and
+    augmenting paths (move a unit along row -> column -> row ...) for units the greedy pass
+    cannot place.
+
+    Raises:
+        InfeasibleTransportError: when the totals differ or cannot be met within ``allowed``.
+    """
+    rows = np.asarray(row_totals, dtype=np.int64)
+    columns = np.asarray(column_totals, dtype=np.int64)
+    mask = np.asarray(allowed, dtype=bool)
+    if rows.sum() != columns.sum():
+        raise InfeasibleTransportError(
+            f"rows add up to {rows.sum()} but columns to {columns.sum()}"
+        )
+    real = np.where(mask, columns[None, :].astype(np.float64), 0.0)
+    for _ in range(2000):
+        sums = real.sum(axis=1)
+        real *= np.divide(rows, sums, out=np.zeros(len(rows)), where=sums > 0)[:, None]
+        sums = real.sum(axis=0)
+        real *= np.divide(columns, sums, out=np.zeros(len(columns)), where=sums > 0)[None, :]
+        if np.abs(real.sum(axis=1) - rows).max(initial=0.0) < 1e-6:
+            break
+    result = np.floor(real + 1e-9).astype(np.int64)
+    # When the fit has not converged (slow, or no solution) the floors can exceed a total:
+    # take units back from the cells with the smallest fractional parts first.
+    fraction = real - result
+    for axis, totals in ((1, rows), (0, columns)):
+        excess = result.sum(axis=axis) - totals
+        for line in np.flatnonzero(excess > 0):
+            cells = result[line] if axis == 1 else result[:, line]
+            order = np.argsort(fraction[line] if axis == 1 else fraction[:, line], kind="stable")
+            remove = int(excess[line])
+            for cell in order:
+                if remove == 0:
+                    break
+                taken = min(int(cells[cell]), remove)
+                cells[cell] -= taken
+                remove -= taken
+    row_need = rows - result.sum(axis=1)
+    column_need = columns - result.sum(axis=0)
+    order = np.argsort(-(real - result), axis=None, kind="stable")
+    for flat in order:
+        r, c = divmod(int(flat), len(columns))
+        if mask[r, c] and row_need[r] > 0 and column_need[c] > 0:
+            result[r, c] += 1
+            row_need[r] -= 1
+            column_need[c] -= 1
+    if (row_need < 0).any() or (column_need < 0).any():
+        raise InfeasibleTransportError("rounding overshot a total")  # not reachable
+    while row_need.sum() > 0:
+        if not _augment(result, mask, row_need, column_need):
+            raise InfeasibleTransportError(
+                "the totals cannot be met: some rows can only take cells of columns that are "
+                "already full"
+            )
+    return result
+
+
+def _augment(result: IntArray, mask: np.ndarray, row_need: IntArray, column_need: IntArray) -> bool:
+    """Move one unit along a shortest row -> column (-> row -> column ...) path."""
+    n_rows, n_columns = result.shape
+    start_rows = [r for r in range(n_rows) if row_need[r] > 0]
+    came_from_column: dict[int, int] = {}  # column -> the row that reached it
+    came_from_row: dict[int, int] = {}  # row -> the column it was reached from
+    frontier = list(start_rows)
+    seen_rows = set(start_rows)
+    while frontier:
+        next_rows = []
+        for r in frontier:
+            for c in range(n_columns):
+                if not mask[r, c] or c in came_from_column:
+                    continue
+                came_from_column[c] = r
+                if column_need[c] > 0:
+                    # walk back: +1 on (row, column) edges, -1 on (column, row) edges
+                    column = c
+                    while True:
+                        row = came_from_column[column]
+                        result[row, column] += 1
+                        if row not in came_from_row:
+                            row_need[row] -= 1
+                            column_need[c] -= 1
+                            return True
+                        column = came_from_row[row]
+                        result[row, column] -= 1
+                for other in range(n_rows):
+                    if other not in seen_rows and mask[other, c] and result[other, c] > 0:
+                        seen_rows.add(other)
+                        came_from_row[other] = c
+                        next_rows.append(other)
+        frontier = next_rows
+    return False

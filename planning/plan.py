@@ -1074,7 +1074,10 @@ def _funnel_frame(context: _Context, plan: StreamPlan, book: RateBook) -> pd.Dat
         "leaf": rows_leaf,
         "month": rows_month,
         "start_month": rows_start,
-        "lead_start_month": rows_start - rates.lead_lag[rows_leaf],
+        # no lead stage (expansion, renewal): no month for leads either
+        "lead_start_month": np.where(
+            np.isnan(leads), np.nan, (rows_start - rates.lead_lag[rows_leaf]).astype(np.float64)
+        ),
         "target": amount,
         "required_won": won,
         "required_opportunities": opportunities,
@@ -1104,18 +1107,19 @@ def _funnel_frame(context: _Context, plan: StreamPlan, book: RateBook) -> pd.Dat
         part = leaf_rows.assign(node_position=mapping[leaf_rows["leaf"].to_numpy()])
         parts_by_depth.append(part[part["node_position"] >= 0])
     expanded = pd.concat(parts_by_depth, ignore_index=True)
-    aggregated = (
-        expanded.groupby(["node_position", "month", "start_month"], sort=True)
-        .agg({**dict.fromkeys(_FUNNEL_SUMS, "sum"), "lead_start_month": "min"})
-        .reset_index()
-    )
+    grouped = expanded.groupby(["node_position", "month", "start_month"], sort=True)
+    # min_count=1: a stage no leaf has (leads for renewals) stays empty instead of 0
+    aggregated = grouped[list(_FUNNEL_SUMS)].sum(min_count=1)
+    aggregated["lead_start_month"] = grouped["lead_start_month"].min()
+    aggregated = aggregated.reset_index()
     attributes = _node_attributes(tree)
     frame = attributes.iloc[aggregated["node_position"].to_numpy()].reset_index(drop=True)
     for column in ("month", "start_month", "lead_start_month", *_FUNNEL_SUMS):
         frame[column] = aggregated[column].to_numpy()
     frame["at_risk"] = frame["start_month"] < _month_number(data.as_of)
     for column in ("month", "start_month", "lead_start_month"):
-        lookup = {number: _month_of_number(number) for number in np.unique(frame[column])}
+        numbers = frame[column].dropna().unique()
+        lookup = {number: _month_of_number(int(number)) for number in numbers}
         frame[column] = frame[column].map(lookup)
     frame["target"] = frame["target"].astype("int64")
     for column in _FUNNEL_SUMS[1:]:

@@ -187,13 +187,15 @@ def read_forecasts(
             """
         ).fetchdf()
         if not raw.empty:
-            keys = raw["unique_id"].str.extract(
-                r"^region=(?P<region>[^/]+)/product_line=(?P<product_line>[^/]+)"
-                r"/channel=(?P<channel>[^/]+)$"
-            )
-            paths = pd.concat([raw.drop(columns="unique_id"), keys], axis=1).dropna(
-                subset=SEGMENT_KEYS
-            )
+            # unique_id is the node path of a bottom series, e.g. region=EAST/product_line=AI/
+            # channel=direct (any order of the three dimensions).
+            ids = pd.Series(raw["unique_id"].unique())
+            pairs = ids.str.split("/").map(lambda parts: dict(p.split("=", 1) for p in parts))
+            keys = pd.DataFrame(
+                {key: pairs.map(lambda found, key=key: found.get(key)) for key in SEGMENT_KEYS}
+            ).assign(unique_id=ids)
+            paths = raw.merge(keys, on="unique_id", how="inner").drop(columns="unique_id")
+            paths = paths.dropna(subset=SEGMENT_KEYS)
     return (forecasts if not forecasts.empty else None), paths
 
 

@@ -1,5 +1,6 @@
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -115,3 +116,41 @@ def test_the_rate_book_needs_a_company_row():
 def test_rates_outside_zero_to_one_are_rejected():
     with pytest.raises(ValueError, match="win_rate must be in"):
         FunnelRates(0.5, 0.5, 0.5, 0.0, 100.0)
+
+
+def test_expansion_deals_have_no_lead_stage_and_read_only_their_own_rows():
+    company = {
+        **rate_row("company", n=500),
+        "deal_type": "expansion",
+        "lead_to_mql_rate": None,
+        "mql_to_sql_rate": None,
+        "sql_to_opportunity_rate": None,
+        "n_leads": 0,
+        "n_mqls": 0,
+        "n_sqls": 0,
+    }
+    # an all-deal-types segment row with a zero SQL rate must not leak into expansion
+    segment_all = {
+        **rate_row("segment", "EAST", "CLOUD", "partner", n=8),
+        "sql_to_opportunity_rate": 0.0,
+        "n_sqls": 1,
+    }
+    frame = pd.DataFrame([company, segment_all])
+    book = RateBook(frame, prior_strength=20, deal_type="expansion", activity_types=["call"])
+    rates = book.rates("EAST", "CLOUD", "partner")
+    requirement = required_funnel(1_000_000, rates)
+    assert requirement.opportunities == pytest.approx(50.0)
+    assert np.isnan(requirement.sqls)
+    assert np.isnan(requirement.leads)
+
+
+def test_a_zero_rate_without_a_prior_uses_the_rule_of_succession():
+    company = {**rate_row("company", n=10), "sql_to_opportunity_rate": None, "n_sqls": 0}
+    segment = {
+        **rate_row("segment", "EAST", "CLOUD", "direct"),
+        "sql_to_opportunity_rate": 0.0,
+        "n_sqls": 3,
+    }
+    book = RateBook(pd.DataFrame([company, segment]), 20, None, [])
+    # 0 of 3 SQLs converted, no company rate to lean on: (0 + 1) / (3 + 2) = 20%
+    assert book.rates("EAST", "CLOUD", "direct").sql_to_opportunity_rate == pytest.approx(0.2)

@@ -271,3 +271,26 @@ def test_an_adjustment_error_names_the_extract_file_when_the_frame_has_lineage()
             fiscal_year=2026,
             as_of=dt.date(2026, 7, 1),
         )
+
+
+def test_children_all_with_annual_targets_share_the_months_their_locks_leave_free():
+    # Regression: region targets for every region (scaled to the company) with one region
+    # locked in a month used to strand that month's room: the last region could not take it.
+    months = [dt.date(2026, m, 1) for m in (10, 11, 12)]
+    annual = {
+        c: AnnualFix(value, False, "annual_targets") for c, value in enumerate([300, 300, 400])
+    }
+    result = split_parent(
+        "company",
+        np.array([300, 300, 400], dtype=np.int64),
+        CHILDREN,
+        np.ones((3, 3)),
+        np.ones((3, 3), dtype=bool),
+        months=months,
+        cell_fixes={(2, 0): CellFix(50, True, "row 1"), (2, 2): CellFix(50, True, "row 2")},
+        annual_fixes=annual,
+    )
+    assert result.sum(axis=0).tolist() == [300, 300, 400]
+    assert result[2, 0] == 50
+    assert result[2, 2] == 50
+    assert result.sum(axis=1).tolist() == [300, 300, 400]

@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from planning.money import (
+    InfeasibleTransportError,
     ZeroWeightError,
     capped_largest_remainder,
     floored_largest_remainder,
@@ -12,6 +13,7 @@ from planning.money import (
     largest_remainder_columns,
     largest_remainder_rows,
     to_minor,
+    transport,
 )
 
 weights_strategy = st.lists(
@@ -130,3 +132,46 @@ def test_column_split_equals_the_one_total_split(column_totals, data):
     parts = largest_remainder_columns(column_totals, weights)
     for j, total in enumerate(column_totals):
         assert parts[:, j].tolist() == largest_remainder(total, weights[:, j]).tolist()
+
+
+def test_transport_meets_row_and_column_totals_within_the_allowed_cells():
+    # two children fixed at 60 and 40 over months of 50 and 50; the first is locked out of
+    # the second month, so it must take all of the first.
+    allowed = [[True, False], [True, True]]
+    assert transport([50, 50], [50, 50], allowed).tolist() == [[50, 0], [0, 50]]
+    with pytest.raises(InfeasibleTransportError, match="cannot be met"):
+        transport([60, 40], [50, 50], allowed)
+
+
+@given(st.data())
+def test_transport_is_exact_and_stays_in_allowed_cells(data):
+    n_rows = data.draw(st.integers(1, 5))
+    n_columns = data.draw(st.integers(1, 6))
+    # build a feasible problem from a random integer matrix on a random support
+    allowed = np.array(
+        data.draw(
+            st.lists(
+                st.lists(st.booleans(), min_size=n_columns, max_size=n_columns),
+                min_size=n_rows,
+                max_size=n_rows,
+            )
+        )
+    )
+    allowed[:, 0] = True
+    values = (
+        np.array(
+            data.draw(
+                st.lists(
+                    st.lists(st.integers(0, 10**6), min_size=n_columns, max_size=n_columns),
+                    min_size=n_rows,
+                    max_size=n_rows,
+                )
+            )
+        )
+        * allowed
+    )
+    result = transport(values.sum(axis=1), values.sum(axis=0), allowed)
+    assert (result.sum(axis=1) == values.sum(axis=1)).all()
+    assert (result.sum(axis=0) == values.sum(axis=0)).all()
+    assert (result >= 0).all()
+    assert (result[~allowed] == 0).all()
