@@ -491,6 +491,7 @@ def _node_baseline(
     panel: _Panel,
     summing: np.ndarray,
     horizon: int,
+    bounds: bool = True,
 ) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]], np.ndarray]:
     """Seasonal naive per node (summed), its textbook bounds and each node's MASE scale."""
     bottom = np.zeros((len(results), horizon))
@@ -508,11 +509,15 @@ def _node_baseline(
         window = history[node, selling[0] :] if len(selling) else history[node, :0]
         if len(window) == 0:
             continue
+        scales[node] = mase_scale(window)
+        if not bounds:
+            continue
         for level, (low, high) in seasonal_naive_bounds(window, point[node]).items():
             lower[level][node], upper[level][node] = low, high
-        scales[node] = mase_scale(window)
-    bounds = {level: (lower[level], upper[level]) for level in (80, 95)}
-    return point, bounds, scales
+    if not bounds:
+        nan = np.full_like(point, np.nan)
+        return point, {level: (nan, nan) for level in (80, 95)}, scales
+    return point, {level: (lower[level], upper[level]) for level in (80, 95)}, scales
 
 
 def _backtest_rows(
@@ -537,6 +542,9 @@ def _backtest_rows(
     n_nodes, n_bottom = len(nodes), len(results)
     current = [result.origins[position] for result in results]
 
+    # The warm-up origin has no past errors to calibrate intervals on, and is not scored:
+    # point forecasts only.
+    n_paths = config.backtest_paths if calibration is not None else 1
     medians, paths = _bottom_paths(
         results,
         position,
@@ -544,7 +552,7 @@ def _backtest_rows(
         config,
         calibration or DEFAULT_CALIBRATION,
         horizon,
-        config.backtest_paths,
+        n_paths,
     )
     engine = forecast_frame(
         nodes,
@@ -553,7 +561,7 @@ def _backtest_rows(
         aggregate(summing, paths)[:, :, :n_months],
         hierarchy,
     )
-    if calibration is None:  # warm-up origin: no past errors to calibrate intervals on
+    if calibration is None:
         engine.loc[:, engine.columns.str.startswith("yhat_")] = np.nan
     engine["model"] = "engine"
     engine["selected"] = np.repeat(
@@ -561,7 +569,9 @@ def _backtest_rows(
     )
     engine["node"] = np.repeat(np.arange(n_nodes), n_months)
 
-    sn_point, sn_bounds, scales = _node_baseline(results, position, origin, panel, summing, horizon)
+    sn_point, sn_bounds, scales = _node_baseline(
+        results, position, origin, panel, summing, horizon, bounds=calibration is not None
+    )
     baseline = engine.copy()
     baseline["yhat"] = sn_point[:, :n_months].reshape(-1)
     for level, (lower, upper) in sn_bounds.items():

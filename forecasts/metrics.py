@@ -37,44 +37,48 @@ def point_measures(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
         One row per group: the ``by`` columns, ``sample_size`` and one column per measure.
     """
     rows = frame[np.isfinite(frame["y"]) & np.isfinite(frame["yhat"])]
-    y, yhat = rows["y"].to_numpy(), rows["yhat"].to_numpy()
+    y, yhat = rows["y"].to_numpy(dtype=float), rows["yhat"].to_numpy(dtype=float)
     error = yhat - y
-    nonzero = y != 0
-    scale = rows["scale"].to_numpy()
-    parts = pd.DataFrame(
-        {
-            "abs_error": np.abs(error),
-            "error": error,
-            "abs_y": np.abs(y),
-            "ape": np.where(nonzero, np.abs(error) / np.where(nonzero, np.abs(y), 1.0), np.nan),
-            "scaled": np.where(scale > 0, np.abs(error) / np.where(scale > 0, scale, 1.0), np.nan),
-        },
-        index=rows.index,
-    )
+    scale = rows["scale"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        parts = {
+            "ape": np.where(y != 0, np.abs(error) / np.abs(y), np.nan),
+            "scaled": np.where(scale > 0, np.abs(error) / scale, np.nan),
+        }
     for level in (80, 95):
         if f"yhat_lower_{level}" not in rows:
-            parts[f"inside_{level}"] = np.nan
+            parts[f"inside_{level}"] = np.full(len(rows), np.nan)
             continue
-        lower, upper = rows[f"yhat_lower_{level}"], rows[f"yhat_upper_{level}"]
-        inside = ((lower <= rows["y"]) & (rows["y"] <= upper)).astype(float)
-        parts[f"inside_{level}"] = inside.where(lower.notna() & upper.notna())
-    parts[list(by)] = rows[list(by)]
-    grouped = parts.groupby(list(by), dropna=False, sort=True)
-    sums = grouped[["abs_error", "error", "abs_y"]].sum()
-    means = grouped[["ape", "scaled", "inside_80", "inside_95"]].mean()
+        lower = rows[f"yhat_lower_{level}"].to_numpy(dtype=float)
+        upper = rows[f"yhat_upper_{level}"].to_numpy(dtype=float)
+        inside = ((lower <= y) & (y <= upper)).astype(float)
+        parts[f"inside_{level}"] = np.where(np.isnan(lower) | np.isnan(upper), np.nan, inside)
+    # One pandas grouping for the codes, then numpy sums: ~10x faster than groupby aggregates.
+    grouped = rows.groupby(list(by), sort=True, dropna=False)
+    codes = grouped.ngroup().to_numpy()
+    result = grouped.size().rename("sample_size").reset_index()
+    n_groups = len(result)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=values, minlength=n_groups)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        known = ~np.isnan(values)
+        counts = np.bincount(codes, weights=known.astype(float), minlength=n_groups)
+        sums = np.bincount(codes, weights=np.where(known, values, 0.0), minlength=n_groups)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(counts > 0, sums / counts, np.nan)
+
+    volume = total(np.abs(y))
     with np.errstate(divide="ignore", invalid="ignore"):
-        result = pd.DataFrame(
-            {
-                "sample_size": grouped.size(),
-                "mape": means["ape"],
-                "wape": sums["abs_error"] / sums["abs_y"].where(sums["abs_y"] > 0),
-                "mase": means["scaled"],
-                "bias": sums["error"] / sums["abs_y"].where(sums["abs_y"] > 0),
-                "coverage_80": means["inside_80"],
-                "coverage_95": means["inside_95"],
-            }
-        )
-    return result.reset_index()
+        volume = np.where(volume > 0, volume, np.nan)
+        result["mape"] = mean(parts["ape"])
+        result["wape"] = total(np.abs(error)) / volume
+        result["mase"] = mean(parts["scaled"])
+        result["bias"] = total(error) / volume
+        result["coverage_80"] = mean(parts["inside_80"])
+        result["coverage_95"] = mean(parts["inside_95"])
+    return result
 
 
 def accuracy_table(
@@ -96,30 +100,45 @@ def accuracy_table(
         ``level``, the keys, ``unique_id``, ``horizon`` (``<NA>`` for all horizons pooled),
         ``measure``, ``value``, ``baseline_value`` and ``sample_size``.
     """
-    scored = backtest[backtest["scored"]]
-    ident = ["level", *keys, ID_COL]
-    tables = []
-    for name, column in ((model, "value"), (baseline, "baseline_value")):
-        rows = scored[scored["model"] == name]
-        per_horizon = point_measures(rows, [*ident, "horizon"])
-        pooled = point_measures(rows, ident).assign(horizon=pd.NA)
-        both = pd.concat([per_horizon, pooled], ignore_index=True)
-        long = both.melt(
-            id_vars=[*ident, "horizon", "sample_size"],
-            value_vars=list(MEASURES),
-            var_name="measure",
-            value_name=column,
-        )
-        tables.append(long)
-    merged = tables[0].merge(
-        tables[1].drop(columns="sample_size"), on=[*ident, "horizon", "measure"], how="left"
+    scored = backtest[backtest["scored"] & backtest["model"].isin([model, baseline])]
+    nodes = scored.drop_duplicates(ID_COL)[["level", *keys, ID_COL]]
+    # Group by id only (keys are NULL on parents, and grouping on them is slow); horizon 0
+    # stands for "all horizons" until the end.
+    per_horizon = point_measures(scored, ["model", ID_COL, "horizon"])
+    pooled = point_measures(scored, ["model", ID_COL]).assign(horizon=0)
+    both = pd.concat([per_horizon, pooled], ignore_index=True)
+    ours, theirs = both[both["model"] == model], both[both["model"] == baseline]
+    table = ours.merge(
+        theirs[[ID_COL, "horizon", *MEASURES]],
+        on=[ID_COL, "horizon"],
+        how="left",
+        suffixes=("", "_baseline"),
     )
-    merged["horizon"] = merged["horizon"].astype("Int64")
-    merged["measure"] = pd.Categorical(merged["measure"], categories=MEASURES, ordered=True)
-    merged = merged.sort_values(["level", ID_COL, "horizon", "measure"], na_position="last")
-    merged["measure"] = merged["measure"].astype(str)
-    columns = [*ident, "horizon", "measure", "value", "baseline_value", "sample_size"]
-    return merged[columns].reset_index(drop=True)
+    long = pd.DataFrame(
+        {
+            ID_COL: np.repeat(table[ID_COL].to_numpy(), len(MEASURES)),
+            "horizon": np.repeat(table["horizon"].to_numpy(), len(MEASURES)),
+            "measure": np.tile(MEASURES, len(table)),
+            "value": table[list(MEASURES)].to_numpy(dtype=float).reshape(-1),
+            "baseline_value": table[[f"{m}_baseline" for m in MEASURES]]
+            .to_numpy(dtype=float)
+            .reshape(-1),
+            "sample_size": np.repeat(table["sample_size"].to_numpy(), len(MEASURES)),
+        }
+    )
+    long = nodes.merge(long, on=ID_COL, how="inner")
+    # Horizons 1..H first, then the pooled row, measures in MEASURES order.
+    order = np.lexsort(
+        (
+            np.tile(np.arange(len(MEASURES)), len(long) // len(MEASURES)),
+            np.where(long["horizon"] == 0, 10**6, long["horizon"]),
+            long[ID_COL].to_numpy(),
+            long["level"].to_numpy(),
+        )
+    )
+    long = long.iloc[order].reset_index(drop=True)
+    long["horizon"] = long["horizon"].where(long["horizon"] > 0).astype("Int64")
+    return long
 
 
 def model_scores(

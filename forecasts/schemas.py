@@ -104,11 +104,10 @@ def validate_history(
         _require_no_nulls(df, id_col, name)
         ids = df[id_col].astype(str)
     else:
-        ids = pd.Series(
-            [node_path(hierarchy, row) for row in df[list(hierarchy)].itertuples(index=False)],
-            index=df.index,
-            dtype=object,
-        )
+        # One node path per key combination, not per row.
+        codes, combinations = pd.MultiIndex.from_frame(df[list(hierarchy)].astype(str)).factorize()
+        paths = np.array([node_path(hierarchy, values) for values in combinations], dtype=object)
+        ids = pd.Series(paths[codes], index=df.index, dtype=object)
 
     months = pd.to_datetime(df[time_col], errors="coerce")
     bad = months.isna()
