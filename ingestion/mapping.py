@@ -122,7 +122,7 @@ def map_chunk(
             source = None
         columns[column.name] = typer.typed(column, raw, source)
     frame = pd.DataFrame(columns)
-    frame["_extract_month"] = pd.Timestamp(extract_month)
+    frame["_extract_month"] = pd.Timestamp(extract_month).as_unit("ns")
     frame["_source_file"] = pd.Series(display, index=frame.index, dtype=_STRING)
     frame["_source_row"] = rows
     return frame
@@ -201,11 +201,7 @@ class _Typer:
             )
             text = _text(raw.where(~is_date, None) if is_date.any() else raw)
             try:
-                # pandas follows Python's strptime exactly (Arrow's turns 30 February into
-                # 2 March); ISO 8601 has a fast C path.
-                result = pd.to_datetime(
-                    text.astype(object), format=fmt or "ISO8601", errors="coerce"
-                )
+                result = _parse_datetimes(text, fmt)
             except (ValueError, TypeError) as error:
                 self._fail(
                     column,
@@ -335,12 +331,28 @@ _STRING = pd.StringDtype("pyarrow")
 
 def _text(raw: pd.Series) -> pd.Series:
     """Return values as stripped ``string[pyarrow]``, missing when empty."""
-    if isinstance(raw.dtype, pd.StringDtype):
-        text = raw.astype(_STRING)
-    else:
-        text = raw.astype(object).map(_cell_text).astype(_STRING)
-    stripped = text.str.strip()
-    return stripped.where(stripped.ne("").fillna(False), pd.NA)
+    if not isinstance(raw.dtype, pd.StringDtype):
+        raw = raw.astype(object).map(_cell_text).astype(_STRING)
+    stripped = pc.utf8_trim_whitespace(_arrow(raw))
+    return _series(pc.if_else(pc.equal(stripped, ""), None, stripped), raw.index)
+
+
+def _parse_datetimes(text: pd.Series, fmt: str | None) -> pd.Series:
+    """Parse text as datetimes with Python's ``strptime`` semantics (ISO 8601 without ``fmt``).
+
+    ISO 8601 text goes through Arrow's cast, about five times faster than pandas and as
+    strict (it rejects 30 February); text it rejects, and every explicit format, goes through
+    pandas, which follows Python's ``strptime`` exactly (Arrow's ``strptime`` would turn
+    30 February into 2 March).
+    """
+    if fmt is None:
+        try:
+            parsed = pc.cast(_arrow(text), pa.timestamp("ns"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index)
+    return pd.to_datetime(text.astype(object), format=fmt or "ISO8601", errors="coerce")
 
 
 def _cell_text(value: object) -> str | None:

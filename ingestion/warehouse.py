@@ -286,27 +286,34 @@ def reused_files(
         entity: the entity being loaded.
         files: ``(extract month YYYY-MM, source file, sha256)`` of the batch's non-empty files.
     """
-    problems: list[Problem] = []
-    seen: dict[str, tuple[str, str]] = {}
-    for month, display, sha in files:
-        earlier = connection.execute(
-            "SELECT strftime(_extract_month, '%Y-%m'), source_file FROM raw.load_log "
-            "WHERE entity = ? AND sha256 = ? AND strftime(_extract_month, '%Y-%m') <> ? "
-            "ORDER BY 1 LIMIT 1",
-            [entity, sha, month],
-        ).fetchone()
-        if earlier is None and sha in seen and seen[sha][0] != month:
-            earlier = seen[sha]
-        if earlier is not None:
-            problems.append(
-                Problem(
-                    display,
-                    f"the same file (sha256 {sha[:12]}...) is extract month {earlier[0]} "
-                    f"({earlier[1]}); this folder is extract month {month}",
-                )
+    if not files:
+        return []
+    batch = pd.DataFrame(files, columns=["month", "source_file", "sha256"])
+    connection.register("_ingest_batch_files", batch)
+    try:
+        rows = connection.execute(
+            """
+            WITH loaded AS (
+                SELECT strftime(_extract_month, '%Y-%m') AS month, source_file, sha256
+                FROM raw.load_log WHERE entity = ?
+                UNION ALL SELECT month, source_file, sha256 FROM _ingest_batch_files
             )
-        seen.setdefault(sha, (month, display))
-    return problems
+            SELECT b.month, b.source_file, b.sha256, min(l.month), min(l.source_file)
+            FROM _ingest_batch_files b JOIN loaded l ON l.sha256 = b.sha256 AND l.month <> b.month
+            GROUP BY 1, 2, 3 ORDER BY 1, 2
+            """,
+            [entity],
+        ).fetchall()
+    finally:
+        connection.unregister("_ingest_batch_files")
+    return [
+        Problem(
+            display,
+            f"the same file (sha256 {sha[:12]}...) is extract month {other_month} "
+            f"({other_file}); this folder is extract month {month}",
+        )
+        for month, display, sha, other_month, other_file in rows
+    ]
 
 
 def replace_months(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DELTA_MONTH, FIRST_MONTH, write_fxiaoke
+from tiny_landing import DELTA_MONTH, FIRST_MONTH, write_fxiaoke
 
 from ingestion.errors import IngestionError, ProfileError
 from ingestion.load import ingest

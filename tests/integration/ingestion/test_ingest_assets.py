@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DELTA_MONTH, FIRST_MONTH
+from tiny_landing import DELTA_MONTH, FIRST_MONTH
 
 from pipelines.defs.ingest.assets import INGEST_ASSETS, extract_months_of, ingest_asset_key
 from pipelines.defs.ingest.jobs import ingest_job

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingestion.errors import IngestionError
-from ingestion.mapping import PANDAS_DTYPES, map_chunk, source_columns
+from ingestion.mapping import PANDAS_DTYPES, _parse_datetimes, map_chunk, source_columns
 from ingestion.profiles import load_profile
 from ingestion.readers import RawChunk
 from salesplan.entities import entity
@@ -188,3 +188,33 @@ def test_decimal_text_maps_to_the_same_amount_in_cents(tmp_path_factory, amounts
     rows["金额"] = [str(amount) for amount in amounts]
     cents = np.round(mapped(profile, rows)["amount"].to_numpy() * 100).astype(np.int64)
     assert cents.tolist() == [int(amount * 100) for amount in amounts]
+
+
+_FORMATS = ["%Y/%m/%d %H:%M", "%m/%d/%Y %I:%M %p", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S", "%Y%m%d"]
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2040, 12, 31)),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sampled_from(_FORMATS),
+    st.booleans(),
+)
+def test_fast_date_parsing_agrees_with_python_strptime(moments, fmt, unpadded):
+    text = [moment.strftime(fmt) for moment in moments]
+    if unpadded:  # exports such as Salesforce drop leading zeros: 3/5/2024 2:30 PM
+        text = [value.replace("/0", "/").lstrip("0") for value in text]
+    expected = [dt.datetime.strptime(value, fmt) for value in text]
+    parsed = _parse_datetimes(pd.Series(text, dtype="string[pyarrow]"), fmt)
+    assert parsed.tolist() == [pd.Timestamp(value) for value in expected]
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt"),
+    [("2026/02/30 09:00", "%Y/%m/%d %H:%M"), ("2025-02-29", None), ("2026-13-01", None)],
+)
+def test_fast_date_parsing_rejects_days_that_do_not_exist(value, fmt):
+    parsed = _parse_datetimes(pd.Series([value], dtype="string[pyarrow]"), fmt)
+    assert parsed.isna().all()
