@@ -105,7 +105,7 @@ TEXT: dict[str, dict[Lang, str]] = {
         "of the year target.",
     },
     "summary_regions": {
-        "zh": "{n} 个区域完成概率低于 50%：{names}。",
+        "zh": "{total} 个区域中有 {n} 个完成全年目标的概率低于 50%：{names}。",
         "en": "{n} of {total} regions have less than a 50% chance of making their year: {names}.",
     },
     "summary_regions_ok": {
@@ -322,14 +322,17 @@ def format_money(value: float | None, lang: Lang, currency: str = "CNY") -> str:
         return TEXT["not_available"][lang]
     sign = "-" if value < 0 else ""
     amount = abs(value)
+    # The scale is chosen on the value rounded to three digits, so 999,600 is "1.00M", not
+    # "1,000K".
+    rounded = float(f"{amount:.3g}")
     if lang == "zh":
         unit = _CURRENCY_ZH.get(currency, f" {currency}")
         for scale, word in ((1e8, "亿"), (1e4, "万")):
-            if amount >= scale:
+            if rounded >= scale:
                 return f"{sign}{_three_digits(amount / scale)}{word}{unit}"
         return f"{sign}{amount:,.0f}{unit}"
     for scale, word in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if amount >= scale:
+        if rounded >= scale:
             return f"{sign}{currency} {_three_digits(amount / scale)}{word}"
     return f"{sign}{currency} {amount:,.0f}"
 
