@@ -7,9 +7,10 @@ as-of months 2026-07 and 2026-08, the second against the first (so ``plan_change
 August adds a manager lock on EAST's October target (a manual adjustment) and 5% lower win
 rates (a rate change), so every part of the change waterfall moves. Reps get team managers
 (``M001``...; team NORTH-T2 has none). The frames are written into a temp warehouse with the
-``plan`` tables' own types (``pipelines.defs.targets.tables``) and published month by month
-with ``publishing.publish.publish``, exactly as the re-plan job does, so the tests read a real
-serving file.
+``plan`` and ``forecasts`` tables' own types (``pipelines.defs.targets.tables``,
+``pipelines.defs.forecasts.tables``) and published month by month with
+``publishing.publish.publish``, as the re-plan job does, so the tests read a real serving
+file.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import duckdb
 import pandas as pd
 
 import forecasts
+from pipelines.defs.forecasts.tables import create_statements, published_frames
 from pipelines.defs.targets.tables import PLAN_TABLES, create_tables, insert, to_published
 from planning import PlanInputs, PlanResult, PreviousVersion, build_plan, load_config
 from planning.synthetic import synthetic_inputs
@@ -138,10 +140,11 @@ def forecast_month(
     """Real forecasts of bookings and collections at ``month``.
 
     Returns:
-        The published ``forecast_monthly`` rows, and the bottom forecasts and sample paths in
-        the planner's shape.
+        The ``forecast_monthly`` rows as the forecast assets type them
+        (``pipelines.defs.forecasts.tables``), and the bottom forecasts and sample paths in the
+        planner's shape.
     """
-    published, bottoms, all_paths = [], [], []
+    results, bottoms, all_paths = {}, [], []
     for metric, column in FORECAST_METRICS.items():
         actuals = business.bookings if metric == "bookings" else business.collections
         history = (
@@ -155,10 +158,8 @@ def forecast_month(
             hierarchy=HIERARCHY,
             config=forecasts.ForecastConfig(n_paths=200),
         )
+        results[metric] = result
         frame = result.forecasts.rename(columns={"ds": "month"})
-        published.append(
-            frame.assign(as_of_month=pd.Timestamp(f"{month}-01"), metric=metric, fitted_at=None)
-        )
         bottom = frame[frame["level"] == "segment"]
         bottoms.append(
             bottom.assign(metric=metric, month=[m.date() for m in bottom["month"]])[
@@ -172,8 +173,9 @@ def forecast_month(
                 ["metric", *HIERARCHY, "month", "path", "y"]
             ]
         )
+    published = published_frames(results, parse_month(month), stored_paths=200)
     return (
-        pd.concat(published, ignore_index=True),
+        published["forecast_monthly"],
         pd.concat(bottoms, ignore_index=True),
         pd.concat(all_paths, ignore_index=True),
     )
@@ -247,14 +249,9 @@ def write_version(
     for table, frame in result.tables().items():
         warehouse.execute(f"DELETE FROM plan.{table} WHERE as_of_month = ?", [as_of])
         insert(warehouse, table, to_published(table, frame))
+    for statement in create_statements():
+        warehouse.execute(statement)
+    warehouse.execute("DELETE FROM forecasts.forecast_monthly WHERE as_of_month = ?", [as_of])
     warehouse.register("rows", forecast_monthly)
-    exists = warehouse.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'forecasts' AND table_name = 'forecast_monthly'"
-    ).fetchone()
-    if exists and exists[0]:
-        warehouse.execute("DELETE FROM forecasts.forecast_monthly WHERE as_of_month = ?", [as_of])
-        warehouse.execute("INSERT INTO forecasts.forecast_monthly BY NAME SELECT * FROM rows")
-    else:
-        warehouse.execute("CREATE TABLE forecasts.forecast_monthly AS SELECT * FROM rows")
+    warehouse.execute("INSERT INTO forecasts.forecast_monthly BY NAME SELECT * FROM rows")
     warehouse.unregister("rows")

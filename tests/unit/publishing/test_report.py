@@ -137,8 +137,8 @@ def test_the_forecast_intervals_are_the_published_ones(publication, august):
     published = query(
         publication,
         "SELECT month, yhat, yhat_lower_95, yhat_upper_80 FROM forecast_monthly "
-        "WHERE as_of_month = TIMESTAMP '2026-08-01' AND metric = 'bookings' "
-        "AND level = 'company' AND month < TIMESTAMP '2027-01-01' ORDER BY month",
+        "WHERE as_of_month = DATE '2026-08-01' AND metric = 'bookings' "
+        "AND level = 'company' AND month < DATE '2027-01-01' ORDER BY month",
     )
     drawn = august.forecast[august.forecast["node"] == COMPANY].reset_index(drop=True)
     assert [m.isoformat() for m in drawn["month"]] == [f"2026-{m:02d}-01" for m in range(8, 13)]
