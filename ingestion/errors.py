@@ -98,25 +98,6 @@ class ProfileError(IngestionError):
         super().__init__(f"invalid source profile {where}: {message}", hint=hint)
 
 
-class BlockingRuleError(IngestionError):
-    """A blocking data-quality rule failed; the load refused to write.
-
-    Attributes:
-        rules: names of the failed blocking rules.
-    """
-
-    def __init__(
-        self,
-        summary: str,
-        problems: Sequence[Problem],
-        hint: str | None,
-        total: int | None,
-        rules: Sequence[str],
-    ) -> None:
-        self.rules = tuple(rules)
-        super().__init__(summary, problems, hint, total)
-
-
 def _show(value: object) -> str:
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -34,7 +34,7 @@ from expectations import (
 )
 from expectations.rules import DEFAULT_MIN_CLEAN_SHARE
 from ingestion import readers, warehouse
-from ingestion.errors import MAX_LISTED_PROBLEMS, BlockingRuleError, IngestionError, Problem
+from ingestion.errors import MAX_LISTED_PROBLEMS, IngestionError, Problem
 from ingestion.mapping import empty_frame, map_chunk, source_columns
 from ingestion.profiles import SourceProfile, discover_profiles
 from ingestion.sources import SourceFile, extract_files
@@ -105,8 +105,13 @@ class EntityLoad:
         )
 
 
-class LoadRefused(BlockingRuleError):
-    """A blocking rule failed; nothing was written. ``outcomes`` holds every rule's result."""
+class LoadRefused(IngestionError):
+    """A blocking rule failed; nothing was written.
+
+    Attributes:
+        outcomes: every rule's result so far (for the Dagster checks).
+        rules: names of the rules that block.
+    """
 
     def __init__(
         self,
@@ -117,8 +122,8 @@ class LoadRefused(BlockingRuleError):
         outcomes: Sequence[RuleOutcome],
     ) -> None:
         self.outcomes = list(outcomes)
-        failed = [outcome.rule for outcome in outcomes if outcome.blocks]
-        super().__init__(summary, problems, hint, total, failed)
+        self.rules = [outcome.rule for outcome in outcomes if outcome.blocks]
+        super().__init__(summary, problems, hint, total)
 
 
 def load_entity(
@@ -358,39 +363,36 @@ class _Batch:
         self.report.outcomes = list(self.outcomes.values())
 
     def _quarantine(self, frame: pd.DataFrame, outcomes: list[RuleOutcome]) -> pd.DataFrame:
-        if not outcomes:
+        """Stage the failing rows of warning rules as quarantine records; return the rest."""
+        failures = [(outcome, failure) for outcome in outcomes for failure in outcome.failures]
+        if not failures:
             return frame
         position = pd.Series(
             np.arange(len(frame)),
             index=pd.MultiIndex.from_arrays([frame["_source_file"], frame["_source_row"]]),
         )
-        records = []
-        dropped: set[int] = set()
-        canonical = list(self.table.column_names)
-        for outcome in outcomes:
-            for failure in outcome.failures:
-                at = int(position[(failure.file, failure.row)])
-                dropped.add(at)
-                row = frame.iloc[at]
-                records.append(
-                    {
-                        "entity": self.table.name,
-                        "_extract_month": row["_extract_month"],
-                        "_source_file": failure.file,
-                        "_source_row": failure.row,
-                        "column_name": failure.column,
-                        "value": _text(failure.value),
-                        "rule": outcome.rule,
-                        "reason": f"{outcome.description} {outcome.hint}".strip(),
-                        "record": json.dumps(
-                            {name: _json_value(row[name]) for name in canonical},
-                            ensure_ascii=False,
-                        ),
-                    }
-                )
-        warehouse.stage_quarantine(self.connection, pd.DataFrame.from_records(records))
+        wanted = pd.MultiIndex.from_tuples([(f.file, f.row) for _, f in failures])
+        positions = position.reindex(wanted).to_numpy()
+        rows = frame.iloc[positions]
+        records = rows[list(self.table.column_names)].to_json(
+            orient="records", lines=True, date_format="iso", force_ascii=False
+        )
+        quarantine = pd.DataFrame(
+            {
+                "entity": self.table.name,
+                "_extract_month": rows["_extract_month"].to_numpy(),
+                "_source_file": [f.file for _, f in failures],
+                "_source_row": [f.row for _, f in failures],
+                "column_name": [f.column for _, f in failures],
+                "value": [_text(f.value) for _, f in failures],
+                "rule": [o.rule for o, _ in failures],
+                "reason": [f"{o.description} {o.hint}".strip() for o, _ in failures],
+                "record": records.splitlines(),
+            }
+        )
+        warehouse.stage_quarantine(self.connection, quarantine)
         keep = np.ones(len(frame), dtype=bool)
-        keep[list(dropped)] = False
+        keep[positions] = False
         return frame[keep]
 
     def _refusal(self) -> LoadRefused:
