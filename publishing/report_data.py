@@ -251,7 +251,9 @@ class ServingFile:
         self.tables = {
             row[0]
             for row in self._connection.execute(
-                "SELECT table_name FROM information_schema.tables"
+                # Published tables live in the main schema; a same-named table in another
+                # schema (say a copy of the warehouse's plan.*) must not count.
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
             ).fetchall()
         }
 
@@ -272,8 +274,8 @@ class ServingFile:
     def columns(self, table: str) -> list[str]:
         """Return the columns of ``table`` in order."""
         rows = self._connection.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position",
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
             [table],
         ).fetchall()
         return [row[0] for row in rows]

@@ -295,3 +295,51 @@ def test_a_probability_outside_zero_to_one_names_the_row_column_and_value(public
         match=r"target_plan row \(node 'region=EAST', period 2026\), column 'p_attain': value 1\.7",
     ):
         load_report_data(broken, AUGUST)
+
+
+# --------------------------------------------------------------------------- thin publications
+
+
+def test_a_publication_with_only_target_plan_renders_with_empty_sections(
+    publication: Publication, tmp_path: Path
+):
+    thin = tmp_path / "thin.duckdb"
+    with duckdb.connect(str(thin)) as connection:
+        connection.execute(f"ATTACH '{publication.serving_db}' AS src (READ_ONLY)")
+        connection.execute("CREATE TABLE target_plan AS SELECT * FROM src.target_plan")
+    data = load_report_data(thin, AUGUST)
+    assert [chart.div_id for chart in report_charts(data, "en")] == [
+        "chart-company",
+        "chart-regions",
+        "chart-probability",
+    ]
+    document = build_report_html(data, "en")
+    assert "no earlier plan version" in document
+    assert "no funnel requirements" in document
+    assert "No alerts" in document
+    assert "no forecast intervals" in document
+
+
+def test_the_first_month_of_a_fiscal_year_has_no_actuals_and_still_renders(tmp_path: Path):
+    # January: nothing closed yet in the fiscal year, no previous version, no alerts.
+    from serving_fixture import EXAMPLE
+
+    from pipelines.defs.targets.tables import create_tables, insert, to_published
+    from planning import build_plan, load_config
+    from planning.synthetic import synthetic_inputs
+
+    inputs = synthetic_inputs(regions=2, product_lines=2, as_of="2026-01", n_paths=50)
+    result = build_plan(inputs, load_config(EXAMPLE), "2026-01")
+    serving = tmp_path / "january.duckdb"
+    with duckdb.connect(str(serving)) as connection:
+        create_tables(connection)
+        insert(connection, "target_plan", to_published("target_plan", result.target_plan))
+        connection.execute("CREATE TABLE target_plan AS SELECT * FROM plan.target_plan")
+    data = load_report_data(serving, "2026-01")
+    figures = headline(data)
+    assert figures.actual_to_date == 0.0
+    assert figures.open_months == 12
+    assert figures.remaining == figures.year_target
+    document = build_report_html(data, "zh")
+    assert "2026年1月" in document
+    assert "2025年12月31日" in document
