@@ -14,8 +14,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from serving_fixture import Publication
+from serving_fixture import EXAMPLE, Publication
 
+from pipelines.defs.targets.tables import create_tables, insert, to_published
+from planning import build_plan, load_config
+from planning.synthetic import synthetic_inputs
 from publishing.report import (
     CHART_IDS,
     alert_label,
@@ -322,12 +325,6 @@ def test_a_publication_with_only_target_plan_renders_with_empty_sections(
 
 def test_the_first_month_of_a_fiscal_year_has_no_actuals_and_still_renders(tmp_path: Path):
     # January: nothing closed yet in the fiscal year, no previous version, no alerts.
-    from serving_fixture import EXAMPLE
-
-    from pipelines.defs.targets.tables import create_tables, insert, to_published
-    from planning import build_plan, load_config
-    from planning.synthetic import synthetic_inputs
-
     inputs = synthetic_inputs(regions=2, product_lines=2, as_of="2026-01", n_paths=50)
     result = build_plan(inputs, load_config(EXAMPLE), "2026-01")
     serving = tmp_path / "january.duckdb"
