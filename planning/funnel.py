@@ -26,6 +26,11 @@ quantiles, activities per opportunity) are shrunk the same way with the number o
 size, cycle) or closed (activities) deals as ``n``. The chain runs company -> region -> region x
 product line -> segment (region x product line x channel) -> rep; a level missing from
 ``fct_funnel_rates`` passes its parent's values through. Partners use their segment's rates.
+A deal-type stream (``new_bookings``) reads only that deal type's rows; ``bookings`` reads the
+all-deal-types rows. A rate of zero with nothing to shrink toward (0 of 3 SQLs converted and
+no parent rate) becomes Laplace's ``(successes + 1) / (n + 2)`` instead of an infinite
+requirement. Expansion and renewal deals have no lead stage (no leads, MQLs or SQLs in the
+facts): their requirements stop at opportunities, and the earlier stages are empty (NaN).
 
 **Timing.** An opportunity that must be won in month ``m`` has to be created one sales cycle
 earlier. The cycle-length distribution is represented by its quartile points: a quarter of the

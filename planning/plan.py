@@ -56,7 +56,7 @@ from planning.funnel import (
     lead_lag_months,
 )
 from planning.hierarchy import COMPANY, UNASSIGNED, Tree
-from planning.inputs import PlanInputs
+from planning.inputs import PlanInputs, PlanningInputError
 from planning.locks import Adjustment, parse_adjustments
 from planning.money import FloatArray, IntArray, largest_remainder_rows
 from planning.outlook import (
@@ -316,7 +316,7 @@ def build_plan(
         ),
         plan_changes=_concat(changes, CHANGE_COLUMNS),
         attainment_alerts=alerts,
-        notes=tuple(notes),
+        notes=tuple(notes) + tuple(context.cache.get("notes", [])),  # type: ignore[arg-type]
     )
 
 
@@ -986,9 +986,22 @@ def _rate_book(
     deal_type = deal_types[0] if deal_types and len(deal_types) == 1 else None
     key = ("rate_book", id(frame), deal_type)
     if key not in context.cache:
-        context.cache[key] = RateBook(
-            frame, config.funnel.prior_strength, deal_type, config.funnel.activity_types
-        )
+        try:
+            book = RateBook(
+                frame, config.funnel.prior_strength, deal_type, config.funnel.activity_types
+            )
+        except PlanningInputError:
+            if deal_type is None:
+                raise
+            # No rates measured for this deal type at all: plan its funnel with the rates of
+            # all deal types rather than not at all (noted in the run).
+            notes = context.cache.setdefault("notes", [])
+            notes.append(  # type: ignore[attr-defined]
+                f"funnel_rates has no {deal_type} rows: the {deal_type} funnel uses the rates "
+                f"of all deal types"
+            )
+            book = RateBook(frame, config.funnel.prior_strength, None, config.funnel.activity_types)
+        context.cache[key] = book
     return context.cache[key]  # type: ignore[return-value]
 
 

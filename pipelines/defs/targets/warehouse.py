@@ -83,12 +83,15 @@ def read_plan_inputs(connection: duckdb.DuckDBPyConnection, as_of: dt.date) -> P
             "raw.annual_targets is missing: load the planning inputs (annual targets) first"
         )
     first_day = as_of.isoformat()
+    # ORDER BY ALL: the same rows in the same order on every run (replays are byte-identical).
     bookings = connection.execute(
-        f"SELECT * FROM marts.fct_bookings_monthly WHERE month < DATE '{first_day}'"
+        f"SELECT * FROM marts.fct_bookings_monthly WHERE month < DATE '{first_day}' "
+        "ORDER BY ALL"
     ).fetchdf()
     collections = (
         connection.execute(
-            f"SELECT * FROM marts.fct_collections_monthly WHERE month < DATE '{first_day}'"
+            f"SELECT * FROM marts.fct_collections_monthly WHERE month < DATE '{first_day}' "
+            "ORDER BY ALL"
         ).fetchdf()
         if table_exists(connection, "marts.fct_collections_monthly")
         else None
@@ -102,7 +105,7 @@ def read_plan_inputs(connection: duckdb.DuckDBPyConnection, as_of: dt.date) -> P
             "FROM marts.dim_region ORDER BY region"
         ).fetchdf()
     funnel_rates = (
-        connection.execute("SELECT * FROM marts.fct_funnel_rates").fetchdf()
+        connection.execute("SELECT * FROM marts.fct_funnel_rates ORDER BY ALL").fetchdf()
         if table_exists(connection, "marts.fct_funnel_rates")
         else None
     )
@@ -184,6 +187,7 @@ def read_forecasts(
               AND {path_month} >= DATE '{as_of.isoformat()}'
               AND {path_month} < DATE '{add_months(as_of, 12).isoformat()}'
               AND length(unique_id) - length(replace(unique_id, '/', '')) = 2
+            ORDER BY metric, unique_id, month, path
             """
         ).fetchdf()
         if not raw.empty:
