@@ -209,7 +209,8 @@ def rep_funnel(funnel: pd.DataFrame) -> pd.DataFrame:
     frame = funnel.assign(
         month=[_first_day(value) for value in funnel["month"]],
         start_month=[_first_day(value) for value in funnel["start_month"]],
-        lead_start_month=[_first_day(value) for value in funnel["lead_start_month"]],
+        # NULL for streams without a lead stage (expansion, renewal): min() skips NaT.
+        lead_start_month=pd.to_datetime(funnel["lead_start_month"]),
         at_risk=funnel["at_risk"].astype(bool),
     )
     grouped = (
@@ -400,7 +401,10 @@ def _funnel_sheet(sheet: Worksheet, team: Team, lang: Lang) -> None:
                 (metric_name(str(row.metric), lang), None),
                 (format_month(row.month), None),
                 (format_month(row.start_month), None),
-                (format_month(row.lead_start_month), None),
+                (
+                    None if pd.isna(row.lead_start_month) else format_month(row.lead_start_month),
+                    None,
+                ),
                 (text("yes" if late else "no", lang), None),
                 *((float(getattr(row, stage)), WORK_FORMAT) for stage in stages),
             ]

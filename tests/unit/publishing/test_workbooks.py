@@ -217,3 +217,21 @@ def test_a_serving_file_without_rep_targets_is_named(tmp_path: Path):
 def test_a_month_without_rep_targets_lists_the_published_months(publication, tmp_path):
     with pytest.raises(ReportInputError, match=r"2026-09.*'2026-07', '2026-08'"):
         write_manager_workbooks(publication.serving_db, "2026-09", tmp_path)
+
+
+def test_work_without_a_lead_stage_leaves_the_lead_month_empty(publication, tmp_path):
+    # Regression: renewal and expansion funnels have no lead stage, so their lead_start_month
+    # is NULL; the small demo's first run crashed on it.
+    serving = tmp_path / "no_leads.duckdb"
+    with duckdb.connect(str(serving)) as connection:
+        connection.execute(f"ATTACH '{publication.serving_db}' AS src (READ_ONLY)")
+        for table in ("rep_targets", "funnel_requirements"):
+            connection.execute(f"CREATE TABLE {table} AS SELECT * FROM src.{table}")
+        connection.execute(
+            "UPDATE funnel_requirements SET lead_start_month = NULL WHERE rep_id = 'R0001'"
+        )
+    path = write_manager_workbooks(serving, AUGUST, tmp_path / "out")[0]
+    rows = sheet_rows(path, "Funnel work")
+    leads_month = rows.set_index("Rep ID")["Generate leads in"]
+    assert leads_month.loc["R0001"].isna().all()
+    assert leads_month.loc["R0003"].notna().all()
