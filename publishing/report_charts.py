@@ -723,8 +723,12 @@ def _style(figure: go.Figure, *, height: int, legend: bool = True) -> go.Figure:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0, "xanchor": "left"},
         bargap=0.25,
     )
-    figure.update_xaxes(showgrid=False, linecolor="#c9ced8", ticks="")
-    figure.update_yaxes(gridcolor=GRID, zerolinecolor="#c9ced8", linecolor="#c9ced8")
+    # automargin: long category labels ("International", alert paths) push the plot area
+    # instead of being cut at the fixed margin.
+    figure.update_xaxes(showgrid=False, linecolor="#c9ced8", ticks="", automargin=True)
+    figure.update_yaxes(
+        gridcolor=GRID, zerolinecolor="#c9ced8", linecolor="#c9ced8", automargin=True
+    )
     return figure
 
 

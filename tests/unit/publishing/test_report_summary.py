@@ -96,8 +96,10 @@ def test_funnel_work_is_summed_per_region_and_lateness_with_zeros_where_nothing_
     assert sums["required_opportunities"].sum() == funnel["required_opportunities"].sum()
 
 
-def alert(metric, node, level, grain, attainment, severity):
+def alert(metric, node, level, grain, attainment, severity, expected=100.0):
     return {
+        "expected_to_date": expected,
+        "actual_to_date": expected * attainment,
         "metric": metric,
         "node": node,
         "level": level,
@@ -131,8 +133,48 @@ def test_top_alerts_read_severe_first_then_the_reports_metric_then_from_the_top_
     assert severity_counts(alerts) == {"red": 4, "amber": 2}
 
 
+def test_among_equals_the_largest_shortfall_comes_first():
+    alerts = pd.DataFrame(
+        [
+            alert(
+                "bookings",
+                "region=N/product_line=LEGACY",
+                "product_line",
+                "year",
+                0.0,
+                "critical",
+                expected=113_000,
+            ),
+            alert(
+                "bookings",
+                "region=E/product_line=ERP",
+                "product_line",
+                "year",
+                0.03,
+                "critical",
+                expected=1_770_000,
+            ),
+        ]
+    )
+    assert top_alerts(alerts, "bookings")["node"].tolist() == [
+        "region=E/product_line=ERP",
+        "region=N/product_line=LEGACY",
+    ]
+
+
 def test_no_alerts_give_no_top_alerts():
-    empty = pd.DataFrame(columns=["metric", "node", "level", "grain", "attainment", "severity"])
+    empty = pd.DataFrame(
+        columns=[
+            "metric",
+            "node",
+            "level",
+            "grain",
+            "attainment",
+            "severity",
+            "expected_to_date",
+            "actual_to_date",
+        ]
+    )
     assert top_alerts(empty, "bookings").empty
 
 
