@@ -21,6 +21,7 @@ Run: ``uv run --frozen python bench/bench_planning.py [--size default large] [--
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import resource
 import sys
@@ -80,7 +81,7 @@ def synthetic_for_size(size: str) -> PlanInputs:
             },
         ]
     )
-    return PlanInputs(**{**inputs.__dict__, "adjustments": adjustments, "_checked": {}})
+    return dataclasses.replace(inputs, adjustments=adjustments)
 
 
 def warehouse_inputs(home: str, as_of: str) -> Callable[[str], PlanInputs]:

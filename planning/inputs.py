@@ -85,34 +85,36 @@ class PlanInputs:
     funnel_rates: pd.DataFrame | None = None
     adjustments: pd.DataFrame | None = None
     potentials: pd.DataFrame | None = None
-    _checked: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    # Checks done and values derived from the frames (parsed months, codes, reps), shared by
+    # every stream of one re-plan. Not an init field: dataclasses.replace() starts a fresh one.
+    _cache: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def frame(self, name: str) -> pd.DataFrame | None:
         """Return input ``name`` after checking its required columns (once)."""
         value = getattr(self, name)
-        if value is not None and name not in self._checked:
+        if value is not None and name not in self._cache:
             require_columns(name, value)
-            self._checked[name] = True
+            self._cache[name] = True
         return value
 
     def months(self, name: str) -> pd.Series:
         """Return the ``month`` column of input ``name`` as first-of-month dates (cached)."""
         key = f"{name}.months"
-        if key not in self._checked:
+        if key not in self._cache:
             frame = self.frame(name)
             assert frame is not None
-            self._checked[key] = month_column(name, frame)
-        return self._checked[key]  # type: ignore[return-value]
+            self._cache[key] = month_column(name, frame)
+        return self._cache[key]  # type: ignore[return-value]
 
     def factorized(self, name: str, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Return ``pd.factorize`` of a column of input ``name`` as strings (cached)."""
         key = f"{name}.{column}.codes"
-        if key not in self._checked:
+        if key not in self._cache:
             frame = self.frame(name)
             assert frame is not None
             codes, uniques = pd.factorize(frame[column])
-            self._checked[key] = (codes, np.asarray([str(value) for value in uniques]))
-        return self._checked[key]  # type: ignore[return-value]
+            self._cache[key] = (codes, np.asarray([str(value) for value in uniques]))
+        return self._cache[key]  # type: ignore[return-value]
 
 
 def require_columns(name: str, frame: pd.DataFrame) -> None:

@@ -55,7 +55,7 @@ from planning.funnel import (
     cycle_lag_months,
     lead_lag_months,
 )
-from planning.hierarchy import COMPANY, UNASSIGNED, Tree
+from planning.hierarchy import UNASSIGNED, Tree
 from planning.inputs import PlanInputs, PlanningInputError
 from planning.locks import Adjustment, parse_adjustments
 from planning.money import FloatArray, IntArray, largest_remainder_rows
@@ -68,7 +68,14 @@ from planning.outlook import (
     seller_shares,
 )
 from planning.rebates import reached_tier, rebate
-from planning.redecompose import StreamData, allocate_open_months, prepare_stream
+from planning.redecompose import (
+    RepInfo,
+    StreamData,
+    allocate_open_months,
+    employed_share,
+    prepare_stream,
+    tenure_month,
+)
 from salesplan.months import format_month, parse_month
 
 OFFICIAL = "official"
@@ -856,18 +863,12 @@ def _with_rep_attributes(frame: pd.DataFrame, plan: StreamPlan, inputs: PlanInpu
     return frame
 
 
-def _rep_tenure(rep: object, month: dt.date) -> int | None:
-    from planning.redecompose import _tenure_month
-
-    if rep.hire_date is None:  # type: ignore[attr-defined]
-        return None
-    return max(_tenure_month(rep, month), 0)  # type: ignore[arg-type]
+def _rep_tenure(rep: RepInfo, month: dt.date) -> int | None:
+    return None if rep.hire_date is None else max(tenure_month(rep, month), 0)
 
 
-def _rep_employed(rep: object, month: dt.date) -> float:
-    from planning.redecompose import _employed_share
-
-    return _employed_share(rep, month)  # type: ignore[arg-type]
+def _rep_employed(rep: RepInfo, month: dt.date) -> float:
+    return employed_share(rep, month)
 
 
 def _with_partner_rebates(
@@ -1345,14 +1346,3 @@ def _waterfall_frame(frame: pd.DataFrame, measure: str, scale: int) -> pd.DataFr
     frame["measure"] = measure
     frame["scale"] = scale
     return frame.drop(columns="scale")
-
-
-__all__ = [
-    "OFFICIAL",
-    "TARGET_PLAN_COLUMNS",
-    "PlanResult",
-    "PreviousVersion",
-    "StreamPlan",
-    "build_plan",
-]
-_ = COMPANY

@@ -414,9 +414,9 @@ def prepare_stream(
 
 def _cached(inputs: PlanInputs, key: str, compute: Callable[[], T]) -> T:
     """A value derived from the inputs, computed once per re-plan (all streams share it)."""
-    if key not in inputs._checked:
-        inputs._checked[key] = compute()
-    return inputs._checked[key]  # type: ignore[return-value]
+    if key not in inputs._cache:
+        inputs._cache[key] = compute()
+    return inputs._cache[key]  # type: ignore[return-value]
 
 
 def _positions(
@@ -483,15 +483,15 @@ def _rep_months(
     rep: RepInfo, months: tuple[dt.date, ...], ramp: tuple[float, ...] | None
 ) -> tuple[FloatArray, FloatArray]:
     """Per month: the share employed and the ramp factor (all ones without a ramp curve)."""
-    employed = np.array([_employed_share(rep, month) for month in months])
+    employed = np.array([employed_share(rep, month) for month in months])
     if ramp is None:
         return employed, np.ones(len(months))
-    tenure = [_tenure_month(rep, month) for month in months]
+    tenure = [tenure_month(rep, month) for month in months]
     factors = [0.0 if t < 1 else ramp[t - 1] if t <= len(ramp) else 1.0 for t in tenure]
     return employed, np.array(factors)
 
 
-def _employed_share(rep: RepInfo, month: dt.date) -> float:
+def employed_share(rep: RepInfo, month: dt.date) -> float:
     """Share of the calendar days of ``month`` on which the rep was employed."""
     first, last = month, month_end(month)
     start = max(first, rep.hire_date) if rep.hire_date else first
@@ -501,7 +501,7 @@ def _employed_share(rep: RepInfo, month: dt.date) -> float:
     return ((end - start).days + 1) / ((last - first).days + 1)
 
 
-def _tenure_month(rep: RepInfo, month: dt.date) -> int:
+def tenure_month(rep: RepInfo, month: dt.date) -> int:
     """The rep's month of tenure in ``month`` (1 = the hire month); large when unknown."""
     if rep.hire_date is None:
         return 10_000

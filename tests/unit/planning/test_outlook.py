@@ -1,5 +1,6 @@
 """Forecast view and probability of attaining, on a business small enough to work by hand."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -127,7 +128,7 @@ def test_below_the_forecast_grain_a_seller_gets_its_historical_share_of_the_path
 
 def test_without_sample_paths_there_is_no_probability():
     data = inputs([100.0])
-    data = PlanInputs(**{**data.__dict__, "forecast_paths": None, "_checked": {}})
+    data = dataclasses.replace(data, forecast_paths=None)
     result = build_plan(data, parse_config(CONFIG), "2026-07")
     open_rows = result.target_plan[result.target_plan["status"] != "closed"]
     assert open_rows["p_attain"].isna().all()

@@ -63,7 +63,7 @@ def previous_of(result, inputs):
 
 
 def replace(inputs, **changes):
-    return dataclasses.replace(inputs, _checked={}, **changes)
+    return dataclasses.replace(inputs, **changes)
 
 
 def parent_of(node: str) -> str:

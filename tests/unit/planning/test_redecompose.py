@@ -1,5 +1,6 @@
 """Invariants of the re-decomposition over random hierarchies, targets, weights and locks."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -138,7 +139,7 @@ def test_a_month_in_which_a_segment_has_no_active_rep_goes_to_its_unassigned_sel
     inputs = synthetic_inputs(regions=1, product_lines=1, reps_per_region=1, partners_per_region=1)
     reps = inputs.reps.copy()
     reps["end_date"] = dt.date(2026, 8, 31)  # the only rep leaves at the end of August
-    inputs = type(inputs)(**{**inputs.__dict__, "reps": reps, "_checked": {}})
+    inputs = dataclasses.replace(inputs, reps=reps)
     stream, forecast = prepared(config, inputs, dt.date(2026, 7, 1))
     targets = allocate_open_months(stream, n_closed=6, leaf_forecast=forecast, adjustments=[])
     leaves = stream.tree.leaves
