@@ -226,8 +226,10 @@ def worker_pool(n_jobs: int) -> Iterator[concurrent.futures.ProcessPoolExecutor]
     """A pool of warmed-up worker processes to pass as ``executor``.
 
     Workers start with ``spawn`` (safe with the threads numba and pandas may hold) and each
-    runs every model once before taking work, so statsforecast's compilation and the first
-    Stan run (~1-2 s per process) are paid here, not inside the first forecasts.
+    runs every model once before taking work, so importing statsforecast, its compilation and
+    the first Stan run (5 s per process on a quiet machine) are paid here, not inside the
+    first forecasts. As always with ``spawn``, a script that creates the pool must guard its
+    entry point with ``if __name__ == "__main__":`` (workers import the main module).
     """
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be >= 1, got {n_jobs}")
@@ -516,7 +518,7 @@ def _node_baseline(
             lower[level][node], upper[level][node] = low, high
     if not bounds:
         nan = np.full_like(point, np.nan)
-        return point, {level: (nan, nan) for level in (80, 95)}, scales
+        return point, dict.fromkeys((80, 95), (nan, nan)), scales
     return point, {level: (lower[level], upper[level]) for level in (80, 95)}, scales
 
 

@@ -109,7 +109,11 @@ def materialize(home: Path, month: str, n_jobs: int = 1) -> dg.ExecuteInJobResul
         partition_key=partition_key_for(month),
         resources={"warehouse": WarehouseResource(root=str(home))},
         run_config={
-            "ops": {"forecast_version": {"config": {"n_jobs": n_jobs, "stored_paths": 50}}}
+            "ops": {
+                "forecast_version": {
+                    "config": {"n_jobs": n_jobs, "stored_paths": 50, "parallel_from_series": 1}
+                }
+            }
         },
     )
 
