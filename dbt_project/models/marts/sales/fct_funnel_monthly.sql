@@ -2,7 +2,8 @@
 -- funnel activity: leads created, MQLs and SQLs reached (in the month of the step),
 -- opportunities created, won and lost (in the close month), the won amount and the activities
 -- by type. Leads carry the lead's segment (int_leads_enriched), activities the segment of what
--- they are linked to (int_activities_attributed).
+-- they are linked to (int_activities_aggregated). Each step is named after the measure it
+-- counts.
 with
 
 leads as (
@@ -14,7 +15,7 @@ opportunities as (
 ),
 
 activities as (
-    select * from {{ ref('int_activities_attributed') }}
+    select * from {{ ref('int_activities_aggregated') }}
 ),
 
 steps as (
@@ -26,7 +27,8 @@ steps as (
         deal_type,
         rep_id,
         cast(null as varchar) as partner_id,
-        'lead' as step,
+        'leads' as step,
+        1 as step_count,
         cast(0 as decimal(18, 2)) as won_amount
     from leads
 
@@ -40,7 +42,8 @@ steps as (
         deal_type,
         rep_id,
         cast(null as varchar) as partner_id,
-        'mql' as step,
+        'mqls' as step,
+        1 as step_count,
         cast(0 as decimal(18, 2)) as won_amount
     from leads
     where mql_at is not null
@@ -55,7 +58,8 @@ steps as (
         deal_type,
         rep_id,
         cast(null as varchar) as partner_id,
-        'sql' as step,
+        'sqls' as step,
+        1 as step_count,
         cast(0 as decimal(18, 2)) as won_amount
     from leads
     where sql_at is not null
@@ -70,7 +74,8 @@ steps as (
         deal_type,
         rep_id,
         partner_id,
-        'opportunity_created' as step,
+        'opportunities_created' as step,
+        1 as step_count,
         cast(0 as decimal(18, 2)) as won_amount
     from opportunities
 
@@ -84,7 +89,8 @@ steps as (
         deal_type,
         rep_id,
         partner_id,
-        case when is_won then 'opportunity_won' else 'opportunity_lost' end as step,
+        case when is_won then 'opportunities_won' else 'opportunities_lost' end as step,
+        1 as step_count,
         case when is_won then amount_reporting else 0 end as won_amount
     from opportunities
     -- A close dated in the as-of month or later is not an actual yet.
@@ -100,7 +106,8 @@ steps as (
         deal_type,
         rep_id,
         partner_id,
-        'activity_' || activity_type as step,
+        'activities_' || activity_type as step,
+        activity_count as step_count,
         cast(0 as decimal(18, 2)) as won_amount
     from activities
 ),
@@ -114,18 +121,40 @@ aggregated as (
         deal_type,
         rep_id,
         partner_id,
-        cast(count_if(step = 'lead') as bigint) as leads,
-        cast(count_if(step = 'mql') as bigint) as mqls,
-        cast(count_if(step = 'sql') as bigint) as sqls,
-        cast(count_if(step = 'opportunity_created') as bigint) as opportunities_created,
-        cast(count_if(step = 'opportunity_won') as bigint) as opportunities_won,
-        cast(count_if(step = 'opportunity_lost') as bigint) as opportunities_lost,
+        cast(
+            sum(case when step = 'leads' then step_count else 0 end) as bigint
+        ) as leads,
+        cast(
+            sum(case when step = 'mqls' then step_count else 0 end) as bigint
+        ) as mqls,
+        cast(
+            sum(case when step = 'sqls' then step_count else 0 end) as bigint
+        ) as sqls,
+        cast(
+            sum(case when step = 'opportunities_created' then step_count else 0 end) as bigint
+        ) as opportunities_created,
+        cast(
+            sum(case when step = 'opportunities_won' then step_count else 0 end) as bigint
+        ) as opportunities_won,
+        cast(
+            sum(case when step = 'opportunities_lost' then step_count else 0 end) as bigint
+        ) as opportunities_lost,
         cast(sum(won_amount) as decimal(18, 2)) as won_amount,
-        cast(count_if(step = 'activity_call') as bigint) as activities_call,
-        cast(count_if(step = 'activity_visit') as bigint) as activities_visit,
-        cast(count_if(step = 'activity_email') as bigint) as activities_email,
-        cast(count_if(step = 'activity_demo') as bigint) as activities_demo,
-        cast(count_if(step = 'activity_meeting') as bigint) as activities_meeting
+        cast(
+            sum(case when step = 'activities_call' then step_count else 0 end) as bigint
+        ) as activities_call,
+        cast(
+            sum(case when step = 'activities_visit' then step_count else 0 end) as bigint
+        ) as activities_visit,
+        cast(
+            sum(case when step = 'activities_email' then step_count else 0 end) as bigint
+        ) as activities_email,
+        cast(
+            sum(case when step = 'activities_demo' then step_count else 0 end) as bigint
+        ) as activities_demo,
+        cast(
+            sum(case when step = 'activities_meeting' then step_count else 0 end) as bigint
+        ) as activities_meeting
     from steps
     group by
         month,

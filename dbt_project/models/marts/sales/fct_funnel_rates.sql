@@ -21,7 +21,7 @@ opportunities as (
 ),
 
 activities as (
-    select * from {{ ref('int_activities_attributed') }}
+    select * from {{ ref('int_activities_aggregated') }}
 ),
 
 -- Conversion rates: the latest rate_window_months mature lead cohorts.
@@ -128,7 +128,8 @@ window_activities as (
         channel,
         deal_type,
         rep_id,
-        activity_type
+        activity_type,
+        activity_count
     from activities
     where activity_month >= {{ as_of_month_plus(-var('rate_window_months')) }}
 ),
@@ -153,7 +154,8 @@ unioned as (
         null as cycle_days,
         0 as n_opportunities_created_in_window,
         0 as n_won_in_window,
-        null as activity_type
+        null as activity_type,
+        0 as activity_count
     from lead_cohort_counts
 
     union all
@@ -177,7 +179,8 @@ unioned as (
         null as cycle_days,
         0 as n_opportunities_created_in_window,
         0 as n_won_in_window,
-        null as activity_type
+        null as activity_type,
+        0 as activity_count
     from opportunity_cohort_counts
 
     union all
@@ -201,7 +204,8 @@ unioned as (
         null as cycle_days,
         0 as n_opportunities_created_in_window,
         0 as n_won_in_window,
-        null as activity_type
+        null as activity_type,
+        0 as activity_count
     from lead_lags
 
     union all
@@ -225,7 +229,8 @@ unioned as (
         cycle_days,
         0 as n_opportunities_created_in_window,
         0 as n_won_in_window,
-        null as activity_type
+        null as activity_type,
+        0 as activity_count
     from won_cycles
 
     union all
@@ -249,7 +254,8 @@ unioned as (
         null as cycle_days,
         case when is_created_in_window then 1 else 0 end as n_opportunities_created_in_window,
         case when is_won_in_window then 1 else 0 end as n_won_in_window,
-        null as activity_type
+        null as activity_type,
+        0 as activity_count
     from window_opportunities
     where is_created_in_window or is_won_in_window
 
@@ -274,7 +280,8 @@ unioned as (
         null as cycle_days,
         0 as n_opportunities_created_in_window,
         0 as n_won_in_window,
-        activity_type
+        activity_type,
+        activity_count
     from window_activities
 ),
 
@@ -304,11 +311,16 @@ aggregated as (
         cast(sum(n_opportunities_created_in_window) as bigint)
             as n_opportunities_created_in_window,
         cast(sum(n_won_in_window) as bigint) as n_won_in_window,
-        cast(count_if(activity_type = 'call') as bigint) as calls_in_window,
-        cast(count_if(activity_type = 'visit') as bigint) as visits_in_window,
-        cast(count_if(activity_type = 'email') as bigint) as emails_in_window,
-        cast(count_if(activity_type = 'demo') as bigint) as demos_in_window,
-        cast(count_if(activity_type = 'meeting') as bigint) as meetings_in_window
+        cast(coalesce(sum(activity_count) filter (where activity_type = 'call'), 0) as bigint)
+            as calls_in_window,
+        cast(coalesce(sum(activity_count) filter (where activity_type = 'visit'), 0) as bigint)
+            as visits_in_window,
+        cast(coalesce(sum(activity_count) filter (where activity_type = 'email'), 0) as bigint)
+            as emails_in_window,
+        cast(coalesce(sum(activity_count) filter (where activity_type = 'demo'), 0) as bigint)
+            as demos_in_window,
+        cast(coalesce(sum(activity_count) filter (where activity_type = 'meeting'), 0) as bigint)
+            as meetings_in_window
     from unioned
     group by {{ rollup_group_by() }}
     having not {{ rollup_has_null_key() }}
