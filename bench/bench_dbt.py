@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"dbt build benchmark, size={args.size if args.home is None else args.home}")
     root = args.home or Path(tempfile.mkdtemp(prefix=f"bench_dbt_{args.size}_"))
+    print(f"  home                {root}")
     try:
         home = resolve_home(root) if args.home else prepare_home(args.size, root)
         as_of = args.as_of or format_month(add_months(parse_month(last_extract_month(home)), 1))
