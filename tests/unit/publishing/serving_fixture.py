@@ -29,6 +29,7 @@ from pipelines.defs.forecasts.tables import create_statements, published_frames
 from pipelines.defs.targets.tables import PLAN_TABLES, create_tables, insert, to_published
 from planning import PlanInputs, PlanResult, PreviousVersion, build_plan, load_config
 from planning.synthetic import synthetic_inputs
+from publishing.contract import PUBLISHED_TABLES
 from publishing.publish import PublishedTable, publish
 from salesplan.months import parse_month
 
@@ -36,16 +37,11 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "planning" / "examples" / "plann
 MONTHS = ("2026-07", "2026-08")
 HIERARCHY = ["region", "product_line", "channel"]
 FORECAST_METRICS = {"bookings": "bookings_amount", "collections": "collected_amount"}
+PRODUCED = {*PLAN_TABLES, "forecast_monthly", "fct_bookings_monthly", "fct_collections_monthly"}
+# The BI contract's entries for the tables built here, plus dim_rep (not in the contract yet)
+# so that manager workbooks can name their managers.
 TABLES = (
-    *(
-        PublishedTable(name, f"plan.{name}", versioned_source=True, by_scenario=True)
-        for name in PLAN_TABLES
-    ),
-    PublishedTable("forecast_monthly", "forecasts.forecast_monthly", versioned_source=True),
-    PublishedTable("fct_bookings_monthly", "marts.fct_bookings_monthly", versioned_source=False),
-    PublishedTable(
-        "fct_collections_monthly", "marts.fct_collections_monthly", versioned_source=False
-    ),
+    *(table for table in PUBLISHED_TABLES if table.name in PRODUCED),
     PublishedTable("dim_rep", "marts.dim_rep", versioned_source=False),
 )
 LOCKED_NODE = "region=EAST"
@@ -87,7 +83,6 @@ def build_publication(root: Path, months: Sequence[str] = MONTHS) -> Publication
             forecast_paths=paths,
             funnel_rates=rates_for(business, month),
             adjustments=adjustments_for(results, month),
-            _checked={},
         )
         result = build_plan(inputs, config, month, previous=previous)
         results[month] = result
