@@ -45,6 +45,7 @@ from forecasts.reconcile import (
 from forecasts.schemas import ID_COL, TARGET_COL, TIME_COL, join_flags, validate_history
 from forecasts.selection import OriginResult, SeriesResult, run_series
 from forecasts.uncertainty import (
+    BOOTSTRAP_MONTHS,
     DEFAULT_CALIBRATION,
     TOO_SHORT_SCALE,
     Calibration,
@@ -424,7 +425,7 @@ class _Panel:
 
 def _calibrate(results: list[SeriesResult], position: int, panel: _Panel) -> Calibration:
     """Fit the error model on engine errors known at origin number ``position``."""
-    units, horizons, groups, rows = [], [], [], []
+    units, horizons, groups, rows, weights = [], [], [], [], []
     for row, result in enumerate(results):
         current = result.origins[position]
         if current is None or current.regime != "regular" or current.error_scale <= 0:
@@ -442,7 +443,10 @@ def _calibrate(results: list[SeriesResult], position: int, panel: _Panel) -> Cal
             horizons.append(steps)
             groups.append(past.origin * 1000 + steps)  # one group per origin and month
             rows.append(np.full(len(steps), row))
-    columns = {"u": units, "horizon": horizons, "group": groups, "series": rows}
+            # A log-scale error e moves the money by about (level + offset) x e.
+            level = float(np.mean(current.engine)) + log_scale.offset
+            weights.append(np.full(len(steps), level * current.error_scale))
+    columns = {"u": units, "horizon": horizons, "group": groups, "series": rows, "weight": weights}
     return fit_calibration(
         pd.DataFrame(
             {name: np.concatenate(parts) if parts else [] for name, parts in columns.items()}
@@ -479,7 +483,7 @@ def _bottom_paths(
         elif current.regime == "intermittent":
             start = month_index(result.series.start)
             window = result.series.values[: origin - start]
-            recent = window[-min(len(window), 24) :]
+            recent = window[-min(len(window), BOOTSTRAP_MONTHS) :]
             paths[row] = bootstrap_paths(median, recent, generator, n_paths)
         else:  # zero, constant: the forecast is certain
             paths[row] = median[None, :]

@@ -165,3 +165,34 @@ def test_seasonal_naive_bounds_widen_each_year_ahead_and_contain_the_forecast() 
     assert (forecast <= upper).all()
     assert (upper - lower)[12] > (upper - lower)[0]
     assert ((bounds[80][1] - bounds[80][0]) < (upper - lower)).all()
+
+
+def test_heavy_tailed_backtest_errors_give_paths_with_the_same_tails() -> None:
+    rng = np.random.default_rng(4)
+    # Student-t errors with 3 degrees of freedom: 95% of them within +-3.18, not +-1.96 sd.
+    errors = pd.DataFrame(
+        {
+            "u": rng.standard_t(3, 20_000),
+            "horizon": 1,
+            "group": np.arange(20_000),
+            "series": 0,
+        }
+    )
+    calibration = fit_calibration(errors)
+    generator = series_seed(0, "a", 0)
+    own, common = generator.standard_normal((20_000, 1)), np.zeros((20_000, 1))
+
+    paths = log_normal_paths(np.array([100.0]), LogScale(1.0), 1.0, calibration, own, common)
+
+    z = LogScale(1.0).forward(paths[:, 0]) - LogScale(1.0).forward(np.array([100.0]))[0]
+    inner, outer = np.quantile(np.abs(z), [0.8, 0.95])
+    assert outer / inner == pytest.approx(3.18 / 1.64, rel=0.1)  # t(3), a normal gives 1.53
+
+
+def test_a_month_forecast_at_zero_keeps_its_intermittent_spread() -> None:
+    recent = np.array([0.0, 0.0, 10.0, 30.0])
+
+    paths = bootstrap_paths(np.array([0.0, 10.0]), recent, series_seed(0, "a", 0), 10_000)
+
+    assert paths[:, 0].max() > 0  # last year's empty month can sell again
+    assert paths.mean() == pytest.approx(5.0, rel=0.05)
