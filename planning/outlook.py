@@ -63,7 +63,7 @@ def read_forecast(inputs: PlanInputs, data: StreamData) -> SegmentForecast:
     frame = inputs.frame("forecasts")
     if metric is None or frame is None:
         return SegmentForecast(yhat, None, available=False)
-    mask = (frame["metric"] == metric).to_numpy()
+    mask = _rows_of(inputs, "forecasts", metric)
     if not mask.any():
         return SegmentForecast(yhat, None, available=False)
     segment, month = _cells(inputs, "forecasts", mask, data)
@@ -76,7 +76,7 @@ def read_forecast(inputs: PlanInputs, data: StreamData) -> SegmentForecast:
     paths = None
     path_frame = inputs.frame("forecast_paths")
     if path_frame is not None:
-        mask = (path_frame["metric"] == metric).to_numpy()
+        mask = _rows_of(inputs, "forecast_paths", metric)
         if mask.any():
             path_codes, path_ids = inputs.factorized("forecast_paths", "path")
             path_codes = path_codes[mask]
@@ -94,6 +94,14 @@ def read_forecast(inputs: PlanInputs, data: StreamData) -> SegmentForecast:
                 minlength=n_segments * 12 * n_paths,
             ).reshape(n_segments, 12, n_paths)
     return SegmentForecast(yhat, paths, available=True)
+
+
+def _rows_of(inputs: PlanInputs, name: str, metric: str) -> np.ndarray:
+    """Boolean mask of the rows of ``metric`` (compares integer codes, not strings)."""
+    codes, uniques = inputs.factorized(name, "metric")
+    if metric not in set(uniques):
+        return np.zeros(len(codes), dtype=bool)
+    return codes == list(uniques).index(metric)
 
 
 def _cells(

@@ -588,12 +588,67 @@ def _stream_facts(
         )
     if frame.empty:
         return pd.DataFrame({column: [] for column in columns})
+    for channel, dimension in stream.leaves.items():
+        if dimension not in frame.columns:
+            raise PlanningInputError(
+                f"{name}: missing column {dimension}; stream {stream.metric} plans {channel} "
+                f"sellers"
+            )
+    _cached(inputs, f"{name}.checked_keys", lambda: _check_fact_keys(name, frame))
+
+    # Vectorized on integer codes (each column factorized once per re-plan, shared by every
+    # stream that reads this frame): keep the rows, build one integer key per row, sum by key.
     months = inputs.months(name)
-    keep = months < as_of
+    month_codes, month_values = _cached(
+        inputs, f"{name}.month.codes", lambda: pd.factorize(months, sort=True)
+    )
+    keep = (month_codes >= 0) & (np.asarray(month_values)[month_codes] < as_of)
     if stream.deal_types is not None:
-        keep &= frame["deal_type"].isin(stream.deal_types)
-    frame = frame[keep]
-    months = months[keep]
+        codes, uniques = inputs.factorized(name, "deal_type")
+        wanted = np.array([value in stream.deal_types for value in uniques] + [False])
+        keep &= wanted[codes]
+    key = np.zeros(len(frame), dtype=np.int64)
+    decoders: list[tuple[str, np.ndarray]] = []
+    for dimension in config.hierarchy:
+        codes, uniques = inputs.factorized(name, dimension)
+        key = key * (len(uniques) + 1) + codes
+        decoders.append((dimension, uniques))
+    seller_codes, seller_names = _seller_codes(inputs, name, stream)
+    key = key * (len(seller_names) + 1) + seller_codes
+    key = key * (len(month_values) + 1) + month_codes
+    values = _cached(
+        inputs,
+        f"{name}.{stream.measure}.minor.{stream.unit}",
+        lambda: to_minor(
+            pd.to_numeric(frame[stream.measure], errors="coerce").fillna(0.0).to_numpy(),
+            config.minor_units if stream.unit == "money" else 1,
+        ),
+    )
+    unique_keys, inverse = np.unique(key[keep], return_inverse=True)
+    sums = np.bincount(inverse, weights=values[keep].astype(np.float64), minlength=len(unique_keys))
+    # Decode the keys back into their columns (in the order they were combined).
+    remainder = unique_keys.copy()
+    month_index = remainder % (len(month_values) + 1)
+    remainder //= len(month_values) + 1
+    seller_index = remainder % (len(seller_names) + 1)
+    remainder //= len(seller_names) + 1
+    decoded: dict[str, np.ndarray] = {}
+    for dimension, uniques in reversed(decoders):
+        decoded[dimension] = np.asarray(uniques, dtype=object)[remainder % (len(uniques) + 1)]
+        remainder //= len(uniques) + 1
+    return pd.DataFrame(
+        {
+            **{dimension: decoded[dimension] for dimension in config.hierarchy},
+            "seller": np.asarray(seller_names, dtype=object)[seller_index],
+            "month": np.asarray(month_values, dtype=object)[month_index],
+            # sums of integers below 2**53 are exact in float64
+            "value": np.round(sums).astype(np.int64),
+        }
+    )
+
+
+def _check_fact_keys(name: str, frame: pd.DataFrame) -> bool:
+    """Segment keys must be present and channels known (checked once per input frame)."""
     for column in ("region", "product_line", "channel"):
         missing = frame[column].isna()
         if missing.any():
@@ -603,29 +658,34 @@ def _stream_facts(
         raise bad_value(
             name, frame, frame.index[bad_channel][0], "channel", "must be direct or partner"
         )
-    seller = pd.Series("", index=frame.index, dtype=object)
-    for channel, dimension in stream.leaves.items():
-        if dimension not in frame.columns:
-            raise PlanningInputError(
-                f"{name}: missing column {dimension}; stream {stream.metric} plans {channel} "
-                f"sellers"
-            )
-        rows = frame["channel"] == channel
-        ids = frame.loc[rows, dimension].astype(object)
-        seller[rows] = ids.where(ids.notna() & (ids.astype(str) != ""), UNASSIGNED).astype(str)
-    values = pd.to_numeric(frame[stream.measure], errors="coerce").fillna(0.0)
-    minor = config.minor_units if stream.unit == "money" else 1
-    facts = pd.DataFrame(
-        {
-            **{dimension: frame[dimension].astype(str) for dimension in config.hierarchy},
-            "seller": seller,
-            "month": months,
-            "value": to_minor(values.to_numpy(), minor),
-        }
-    )
-    return facts.groupby([*config.hierarchy, "seller", "month"], as_index=False, sort=True)[
-        "value"
-    ].sum()
+    return True
+
+
+def _seller_codes(
+    inputs: PlanInputs, name: str, stream: StreamConfig
+) -> tuple[np.ndarray, list[str]]:
+    """Per row, the code of its seller for this stream's leaves ("" where the branch has none).
+
+    A direct row's seller is its rep, a partner row's its partner, when the stream's branch for
+    that channel ends at sellers; missing ids become ``UNASSIGNED``.
+    """
+    channel_codes, channels = inputs.factorized(name, "channel")
+    names: list[str] = [""]
+    codes = np.zeros(len(channel_codes), dtype=np.int64)
+    for channel, dimension in sorted(stream.leaves.items()):
+        ids, id_values = inputs.factorized(name, dimension)
+        position = list(channels).index(channel) if channel in channels else -2
+        rows = channel_codes == position
+        labels = [
+            UNASSIGNED if value in ("", "None", "nan", "<NA>") else value for value in id_values
+        ]
+        offset = len(names)
+        distinct = sorted(set(labels) | {UNASSIGNED})
+        names.extend(distinct)
+        lookup = np.array([offset + distinct.index(label) for label in labels] + [0])
+        unassigned = offset + distinct.index(UNASSIGNED)
+        codes[rows] = np.where(ids[rows] >= 0, lookup[ids[rows]], unassigned)
+    return codes, names
 
 
 def _read_reps(inputs: PlanInputs, config: PlanningConfig) -> dict[str, RepInfo]:
