@@ -1,10 +1,10 @@
 """Benchmark the monthly re-decomposition (``planning.build_plan``) at the demo sizes.
 
 Prints, per size, the wall time, CPU time and peak memory of planning two consecutive as-of
-months of the same fiscal year: the first without a previous version (so it also reconstructs the year's
-baseline), the second with the first as its previous version (closed months copied, the change
-waterfall re-planned step by step). Goal (issue 5): ``default`` in at most 10 s on the 2-core
-machine.
+months of the same fiscal year: the first without a previous version (so it also reconstructs
+the year's baseline), the second with the first as its previous version (closed months copied,
+the change waterfall re-planned step by step). Goal (issue 5): ``default`` in at most 10 s on
+the 2-core machine.
 
 Inputs, by ``--source``:
 
