@@ -85,8 +85,7 @@ def read_plan_inputs(connection: duckdb.DuckDBPyConnection, as_of: dt.date) -> P
     first_day = as_of.isoformat()
     # ORDER BY ALL: the same rows in the same order on every run (replays are byte-identical).
     bookings = connection.execute(
-        f"SELECT * FROM marts.fct_bookings_monthly WHERE month < DATE '{first_day}' "
-        "ORDER BY ALL"
+        f"SELECT * FROM marts.fct_bookings_monthly WHERE month < DATE '{first_day}' ORDER BY ALL"
     ).fetchdf()
     collections = (
         connection.execute(
