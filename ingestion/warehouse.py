@@ -2,17 +2,25 @@
 
 ``raw.<entity>`` holds the canonical columns typed by ``DUCKDB_TYPES`` plus the lineage
 columns; ``raw.quarantine`` the rows non-blocking rules rejected; ``raw.load_log`` one row per
-loaded file. A load stages its rows in a temporary table inside one transaction, runs the
-checks that need the whole batch or the warehouse (keys across chunks and files, references,
-re-used files), and then replaces the entity's rows of its extract months. Any failure rolls
-the transaction back, so the warehouse is left exactly as it was.
+loaded file.
+
+A load stages its rows in a scratch database attached next to the warehouse (written in
+autocommit mode, so a batch of any size stays within DuckDB's memory limit; rows held in an
+open transaction would not), runs the checks that need the whole batch or the warehouse
+(keys across chunks and files, references, re-used files), and only then, in one
+transaction, replaces the entity's rows of its extract months. Until that transaction the
+warehouse file is not written at all, so a failed load leaves it byte for byte as it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -21,8 +29,9 @@ from expectations import ReferenceRule
 from ingestion.errors import IngestionError, Problem
 from salesplan.entities import ENTITIES, Entity
 
-STAGED = "_ingest_staged"
-STAGED_QUARANTINE = "_ingest_quarantine"
+STAGE_DATABASE = "ingest_stage"
+STAGED = f"{STAGE_DATABASE}.staged"
+STAGED_QUARANTINE = f"{STAGE_DATABASE}.quarantine"
 
 LINEAGE_DDL = (
     ("_extract_month", "DATE"),
@@ -100,10 +109,45 @@ def _existing_columns(connection: duckdb.DuckDBPyConnection) -> dict[str, list[s
     return existing
 
 
-def create_staging(connection: duckdb.DuckDBPyConnection, table: Entity) -> None:
-    """Create the temporary tables a load stages its rows and quarantine in."""
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} ({_ddl(raw_columns(table))})")
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_QUARANTINE} ({_ddl(QUARANTINE_DDL)})")
+@contextmanager
+def staging(connection: duckdb.DuckDBPyConnection, table: Entity) -> Iterator[Path]:
+    """Attach a fresh scratch database for one load's rows and quarantine; remove it after.
+
+    The file sits next to the warehouse (same disk, sized like the batch), or in the temp
+    folder for an in-memory warehouse, and is deleted when the block ends, however it ends.
+    """
+    path = _staging_path(connection)
+    _remove(path)
+    connection.execute(f"ATTACH '{path}' AS {STAGE_DATABASE}")
+    try:
+        connection.execute(f"CREATE TABLE {STAGED} ({_ddl(raw_columns(table))})")
+        connection.execute(f"CREATE TABLE {STAGED_QUARANTINE} ({_ddl(QUARANTINE_DDL)})")
+        yield path
+    finally:
+        connection.execute(f"DETACH {STAGE_DATABASE}")
+        _remove(path)
+
+
+def _staging_path(connection: duckdb.DuckDBPyConnection) -> Path:
+    rows = connection.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    folder = Path(rows[0][0]).parent if rows and rows[0][0] else Path(tempfile.gettempdir())
+    return folder / f".ingest-staging-{os.getpid()}.duckdb"
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def _raw_table_exists(connection: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = connection.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema = 'raw' AND table_name = ?",
+        [name],
+    ).fetchall()
+    return bool(rows[0][0])
 
 
 def stage_rows(connection: duckdb.DuckDBPyConnection, table: Entity, frame: pd.DataFrame) -> None:
@@ -149,7 +193,7 @@ def duplicate_keys(
         f"SELECT {key}, _source_file, _source_row, "
         f"count(*) OVER (PARTITION BY {key}, _extract_month) AS copies FROM {STAGED}"
     )
-    total = connection.execute(f"SELECT count(*) FROM ({base}) WHERE copies > 1").fetchone()
+    total = connection.execute(f"SELECT count(*) FROM ({base}) WHERE copies > 1").fetchall()
     rows = connection.execute(
         f"SELECT * FROM ({base}) WHERE copies > 1 ORDER BY {key}, _source_file, _source_row "
         f"LIMIT {limit}"
@@ -166,7 +210,7 @@ def duplicate_keys(
         )
         for row in rows
     ]
-    return BatchFailure(problems, int(total[0]) if total else 0)
+    return BatchFailure(problems, int(total[0][0]))
 
 
 @dataclass(frozen=True)
@@ -194,33 +238,40 @@ def check_reference(
     column, target, target_column = rule.column, rule.target_entity, rule.target_column
     same = target == rule.entity
     month_list = ", ".join(f"DATE '{m.isoformat()}'" for m in months)
-    warehouse = (
-        f'SELECT "{target_column}" AS value, min(_extract_month) AS first_month '
-        f'FROM raw.{target} WHERE "{target_column}" IS NOT NULL'
-        + (f" AND _extract_month NOT IN ({month_list})" if same else "")
-        + " GROUP BY 1"
-    )
+    empty = "SELECT NULL::VARCHAR AS value, NULL::DATE AS first_month WHERE false"
+    # Known values: the target table (its rows of the batch's months are about to be
+    # replaced when it is this entity) and, for a self-reference, the batch itself.
+    known_parts = []
+    if _raw_table_exists(connection, target):
+        known_parts.append(
+            f'SELECT "{target_column}" AS value, min(_extract_month) AS first_month '
+            f'FROM raw.{target} WHERE "{target_column}" IS NOT NULL'
+            + (f" AND _extract_month NOT IN ({month_list})" if same else "")
+            + " GROUP BY 1"
+        )
     if same:
-        warehouse += (
-            f' UNION ALL SELECT "{target_column}", min(_extract_month) FROM {STAGED} '
+        known_parts.append(
+            f'SELECT "{target_column}", min(_extract_month) FROM {STAGED} '
             f'WHERE "{target_column}" IS NOT NULL GROUP BY 1'
         )
-    quarantined = (
-        f"SELECT json_extract_string(record, '$.{target_column}') AS value, "
-        f"min(_extract_month) AS first_month FROM raw.quarantine "
-        f"WHERE entity = '{target}'"
-        + (f" AND _extract_month NOT IN ({month_list})" if same else "")
-        + " GROUP BY 1"
-        + (
-            f" UNION ALL SELECT json_extract_string(record, '$.{target_column}'), "
-            f"min(_extract_month) FROM {STAGED_QUARANTINE} GROUP BY 1"
-            if same
-            else ""
+    dropped_parts = []
+    if _raw_table_exists(connection, "quarantine"):
+        dropped_parts.append(
+            f"SELECT json_extract_string(record, '$.{target_column}') AS value, "
+            f"min(_extract_month) AS first_month FROM raw.quarantine WHERE entity = '{target}'"
+            + (f" AND _extract_month NOT IN ({month_list})" if same else "")
+            + " GROUP BY 1"
         )
-    )
+    if same:
+        dropped_parts.append(
+            f"SELECT json_extract_string(record, '$.{target_column}'), min(_extract_month) "
+            f"FROM {STAGED_QUARANTINE} GROUP BY 1"
+        )
+    warehouse = " UNION ALL ".join(known_parts) or empty
+    quarantined = " UNION ALL ".join(dropped_parts) or empty
     connection.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _ingest_orphans AS
+        CREATE OR REPLACE TABLE {STAGE_DATABASE}.orphans AS
         WITH known AS (
             SELECT value, min(first_month) AS first_month FROM ({warehouse}) GROUP BY 1
         ), dropped AS (
@@ -235,8 +286,9 @@ def check_reference(
           AND (k.first_month IS NULL OR k.first_month > s._extract_month)
         """
     )
-    follows = connection.execute("SELECT count(*) FROM _ingest_orphans WHERE follows").fetchone()
-    quarantined_count = int(follows[0]) if follows else 0
+    orphans = f"{STAGE_DATABASE}.orphans"
+    follows = connection.execute(f"SELECT count(*) FROM {orphans} WHERE follows").fetchall()
+    quarantined_count = int(follows[0][0])
     if quarantined_count:
         connection.execute(
             f"""
@@ -246,22 +298,22 @@ def check_reference(
                    'references {target}.{target_column} ' || s."{column}" ||
                    ', which was quarantined', to_json(s)
             FROM {STAGED} s
-            SEMI JOIN (SELECT * FROM _ingest_orphans WHERE follows) o
+            SEMI JOIN (SELECT * FROM {orphans} WHERE follows) o
               ON s._source_file = o._source_file AND s._source_row = o._source_row
             """
         )
         connection.execute(
             f"""
-            DELETE FROM {STAGED} s USING (SELECT * FROM _ingest_orphans WHERE follows) o
+            DELETE FROM {STAGED} s USING (SELECT * FROM {orphans} WHERE follows) o
             WHERE s._source_file = o._source_file AND s._source_row = o._source_row
             """
         )
-    total = connection.execute("SELECT count(*) FROM _ingest_orphans WHERE NOT follows").fetchone()
+    total = connection.execute(f"SELECT count(*) FROM {orphans} WHERE NOT follows").fetchall()
     rows = connection.execute(
-        "SELECT _source_file, _source_row, value, _extract_month FROM _ingest_orphans "
+        f"SELECT _source_file, _source_row, value, _extract_month FROM {orphans} "
         f"WHERE NOT follows ORDER BY _source_file, _source_row LIMIT {limit}"
     ).fetchall()
-    connection.execute("DROP TABLE _ingest_orphans")
+    connection.execute(f"DROP TABLE {orphans}")
     problems = [
         Problem(
             file=file,
@@ -273,7 +325,7 @@ def check_reference(
         )
         for file, row, value, month in rows
     ]
-    return Orphans(problems, int(total[0]) if total else 0, quarantined_count)
+    return Orphans(problems, int(total[0][0]), quarantined_count)
 
 
 def reused_files(
@@ -289,20 +341,24 @@ def reused_files(
     if not files:
         return []
     batch = pd.DataFrame(files, columns=["month", "source_file", "sha256"])
+    logged = (
+        "SELECT strftime(_extract_month, '%Y-%m') AS month, source_file, sha256 "
+        "FROM raw.load_log WHERE entity = $entity UNION ALL "
+        if _raw_table_exists(connection, "load_log")
+        else ""
+    )
     connection.register("_ingest_batch_files", batch)
     try:
         rows = connection.execute(
-            """
+            f"""
             WITH loaded AS (
-                SELECT strftime(_extract_month, '%Y-%m') AS month, source_file, sha256
-                FROM raw.load_log WHERE entity = ?
-                UNION ALL SELECT month, source_file, sha256 FROM _ingest_batch_files
+                {logged}SELECT month, source_file, sha256 FROM _ingest_batch_files
             )
             SELECT b.month, b.source_file, b.sha256, min(l.month), min(l.source_file)
             FROM _ingest_batch_files b JOIN loaded l ON l.sha256 = b.sha256 AND l.month <> b.month
             GROUP BY 1, 2, 3 ORDER BY 1, 2
             """,
-            [entity],
+            {"entity": entity} if logged else {},
         ).fetchall()
     finally:
         connection.unregister("_ingest_batch_files")
@@ -324,18 +380,16 @@ def replace_months(
 ) -> int:
     """Replace the entity's rows, quarantine and load log of ``months`` with the staged batch.
 
-    Runs inside the caller's transaction. Rows are inserted in (extract month, file, row)
-    order so that a reload writes the same table.
+    Runs inside the caller's transaction. Rows were staged in (extract month, file, row)
+    order and DuckDB keeps insertion order, so a reload writes the same table without a sort
+    (which would hold the whole batch in memory).
 
     Returns:
         The number of rows written to ``raw.<entity>``.
     """
     month_list = ", ".join(f"DATE '{m.isoformat()}'" for m in months)
     connection.execute(f"DELETE FROM {table.table} WHERE _extract_month IN ({month_list})")
-    connection.execute(
-        f"INSERT INTO {table.table} SELECT * FROM {STAGED} "
-        "ORDER BY _extract_month, _source_file, _source_row"
-    )
+    connection.execute(f"INSERT INTO {table.table} SELECT * FROM {STAGED}")
     for name in ("raw.quarantine", "raw.load_log"):
         connection.execute(
             f"DELETE FROM {name} WHERE entity = ? AND _extract_month IN ({month_list})",
@@ -355,11 +409,5 @@ def replace_months(
             )
         finally:
             connection.unregister("_ingest_load_log")
-    written = connection.execute(f"SELECT count(*) FROM {STAGED}").fetchone()
-    return int(written[0]) if written else 0
-
-
-def drop_staging(connection: duckdb.DuckDBPyConnection) -> None:
-    """Drop the temporary staging tables (also done by rollback and by closing)."""
-    connection.execute(f"DROP TABLE IF EXISTS {STAGED}")
-    connection.execute(f"DROP TABLE IF EXISTS {STAGED_QUARANTINE}")
+    written = connection.execute(f"SELECT count(*) FROM {STAGED}").fetchall()
+    return int(written[0][0])
