@@ -20,6 +20,7 @@ from salesplan.months import add_months, format_month, months_between, parse_mon
 DEMO_SIZE = "default"
 DEMO_END_MONTH = "2026-10"
 SIZES = ("small", "default", "large", "xlarge")
+LANGUAGES = ("zh", "en")
 
 
 class CliError(SalesplanError):
@@ -66,15 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="the whole monthly re-plan for an as-of month")
     run.add_argument("--as-of", dest="as_of", type=_month, required=True)
+    run.add_argument("--lang", choices=LANGUAGES, default="zh", help="report language")
     run.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a busy home")
 
     backfill = commands.add_parser("backfill", help="replay past as-of months in order")
     backfill.add_argument("--from", dest="first", type=_month, required=True)
     backfill.add_argument("--to", dest="last", type=_month, required=True)
+    backfill.add_argument("--lang", choices=LANGUAGES, default="zh", help="report language")
     backfill.add_argument("--wait", type=float, default=0.0)
 
     demo = commands.add_parser("demo", help="generate the default demo and run its latest month")
     demo.add_argument("--size", choices=SIZES, default=DEMO_SIZE)
+    demo.add_argument("--lang", choices=LANGUAGES, default="zh", help="report language")
     demo.add_argument(
         "--fresh", action="store_true", help="delete the home folder first (a clean demo)"
     )
@@ -122,7 +126,7 @@ def _ingest(args: argparse.Namespace, home: SalesplanHome) -> int:
 def _run(args: argparse.Namespace, home: SalesplanHome) -> int:
     from pipelines import runner
 
-    outcome = runner.replan(home, args.as_of, progress=_progress, wait_s=args.wait)
+    outcome = runner.replan(home, args.as_of, progress=_progress, lang=args.lang, wait_s=args.wait)
     _print_outcome(outcome)
     return 0
 
@@ -136,7 +140,7 @@ def _backfill(args: argparse.Namespace, home: SalesplanHome) -> int:
     months = [format_month(month) for month in months_between(first, last)]
     for index, month in enumerate(months, start=1):
         _progress(f"backfill {index}/{len(months)}: as-of {month}")
-        runner.replan(home, month, progress=_progress, wait_s=args.wait)
+        runner.replan(home, month, progress=_progress, lang=args.lang, wait_s=args.wait)
     _progress(f"backfill done: {len(months)} months, {months[0]} .. {months[-1]}")
     return 0
 
@@ -155,7 +159,7 @@ def _demo(args: argparse.Namespace, home: SalesplanHome) -> int:
     else:
         _progress(f"reusing the extracts already in {home.extracts} (use --fresh to regenerate)")
     as_of = format_month(add_months(parse_month(_latest_extract_month(home)), 1))
-    outcome = runner.replan(home, as_of, progress=_progress)
+    outcome = runner.replan(home, as_of, progress=_progress, lang=args.lang)
     _print_outcome(outcome)
     return 0
 

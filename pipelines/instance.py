@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from salesplan.home import SalesplanHome
+from salesplan.home import HOME_ENV_VAR, SalesplanHome
 
 # Pools: every asset that writes the warehouse is in the `warehouse` pool; a limit of 1 makes
 # the steps of concurrent runs take turns (DuckDB admits one writing process per file).
@@ -25,9 +25,11 @@ telemetry:
 
 
 def prepare_dagster_home(home: SalesplanHome) -> None:
-    """Create DAGSTER_HOME with its dagster.yaml and point this process at it."""
+    """Create DAGSTER_HOME and its dagster.yaml; point this process's resources at ``home``."""
     home.ensure()
     config = home.dagster_home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    # The code location's resources resolve the home from the environment.
+    os.environ[HOME_ENV_VAR] = str(home.root)

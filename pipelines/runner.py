@@ -265,6 +265,7 @@ def replan(
     as_of: str,
     *,
     progress: Progress,
+    lang: str = "zh",
     wait_s: float = 0.0,
 ) -> ReplanOutcome:
     """Run the whole re-plan of as-of month ``as_of``.
@@ -314,6 +315,7 @@ def replan(
                 "replan_job",
                 partition_range=(partition_key_for(as_of), partition_key_for(as_of)),
                 progress=progress,
+                run_config={"ops": {"leadership_report": {"config": {"lang": lang}}}},
             )
         )
     return ReplanOutcome(as_of, home, runs)

@@ -11,6 +11,12 @@ from __future__ import annotations
 from publishing.publish import PublishedTable
 
 PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
+    # Dimensions, as of the month: names, tiers and tenure for BI joins and the workbooks.
+    PublishedTable("dim_rep", "marts.dim_rep", versioned_source=False),
+    PublishedTable("dim_partner", "marts.dim_partner", versioned_source=False),
+    PublishedTable("dim_region", "marts.dim_region", versioned_source=False),
+    PublishedTable("dim_product", "marts.dim_product", versioned_source=False),
+    # Facts (actuals) as dbt built them for the month.
     PublishedTable("fct_funnel_monthly", "marts.fct_funnel_monthly", versioned_source=False),
     PublishedTable("fct_bookings_monthly", "marts.fct_bookings_monthly", versioned_source=False),
     PublishedTable(

@@ -158,9 +158,10 @@ def _export_month(
             "(format parquet, compression zstd)",
             parameters,
         )
+        # fetchall, not fetchone: an unfinished result keeps the caller's connection busy.
         total += warehouse.execute(
             f"select count(*) from read_parquet('{_sql_path(target)}')"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     return total
 
 
@@ -193,7 +194,7 @@ def _build_serving_file(
                 )
             total = serving.execute(
                 f"select count(*) from {table.name}" if files else "select 0"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             versions = manifest["tables"][table.name]["versions"]  # type: ignore[index]
             serving.execute(
                 "insert into _publication values (?, ?, ?, ?)",

@@ -8,6 +8,8 @@ from pipelines.defs.resources import WAREHOUSE_POOL, HomeResource, WarehouseReso
 from pipelines.partitions import AS_OF_MONTHS, month_of
 from publishing.contract import PUBLISHED_TABLES
 from publishing.publish import publish
+from publishing.report import render_report
+from publishing.workbooks import write_manager_workbooks
 from salesplan.months import parse_month
 
 # Every published table is built by one upstream asset of the same name (dbt marts, the
@@ -42,7 +44,53 @@ def bi_publication(
     )
 
 
+class ReportConfig(dg.Config):
+    """Which language the leadership report is written in (``salesplan run --lang``)."""
+
+    lang: str = "zh"
+
+
+@dg.asset(
+    group_name="publishing", kinds={"html"}, deps=[bi_publication], partitions_def=AS_OF_MONTHS
+)
+def leadership_report(
+    context: dg.AssetExecutionContext, config: ReportConfig, home: HomeResource
+) -> dg.MaterializeResult:
+    """reports/<YYYY-MM>/report_<lang>.html: the self-contained leadership report of the month."""
+    as_of_month = month_of(context.partition_key)
+    path = render_report(
+        home.home.published / "salesplan.duckdb",
+        as_of_month,
+        config.lang,  # type: ignore[arg-type]
+        home.home.reports / as_of_month / f"report_{config.lang}.html",
+    )
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(path)), "lang": config.lang}
+    )
+
+
+@dg.asset(
+    group_name="publishing", kinds={"excel"}, deps=[bi_publication], partitions_def=AS_OF_MONTHS
+)
+def manager_workbooks(
+    context: dg.AssetExecutionContext, home: HomeResource
+) -> dg.MaterializeResult:
+    """reports/<YYYY-MM>/managers/*.xlsx: one workbook per manager with the reps' targets."""
+    as_of_month = month_of(context.partition_key)
+    paths = write_manager_workbooks(
+        home.home.published / "salesplan.duckdb",
+        as_of_month,
+        home.home.reports / as_of_month / "managers",
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "workbooks": dg.MetadataValue.int(len(paths)),
+            "folder": dg.MetadataValue.path(str(home.home.reports / as_of_month / "managers")),
+        }
+    )
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    """Register the publication asset."""
-    return dg.Definitions(assets=[bi_publication])
+    """Register the publication, report and workbook assets."""
+    return dg.Definitions(assets=[bi_publication, leadership_report, manager_workbooks])
