@@ -300,7 +300,7 @@ def _run(
     else:
         nodes = bottom.assign(level=levels[-1].name)[["level", ID_COL]]
         summing = np.eye(len(bottom))
-    panel = _Panel.build(results, end, horizon)
+    panel = _Panel.build(results, end)
 
     backtest_frames, calibration = [], None
     for position, origin in enumerate(backtest_origins):
@@ -406,7 +406,7 @@ class _Panel:
     observed: np.ndarray
 
     @classmethod
-    def build(cls, results: list[SeriesResult], end: int, horizon: int) -> _Panel:
+    def build(cls, results: list[SeriesResult], end: int) -> _Panel:
         first = min(month_index(r.series.start) for r in results)
         width = end - first + 1
         values = np.zeros((len(results), width))
