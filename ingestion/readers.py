@@ -104,8 +104,11 @@ def _read_csv(
     header = _csv_header(path, profile, encoding, display)
     _check_header(header, display)
     if _quote_count(path) % 2:
-        # pyarrow reads an unclosed quote up to the end of the file as one value.
-        raise _diagnose_csv(path, profile, display, header, ValueError("unclosed quote"))
+        # pyarrow reads an unclosed quote up to the end of the file as one value; an odd count
+        # may also be a literal quote in an unquoted value, which the scan below accepts.
+        problem = _diagnose_csv(path, profile, display, header)
+        if problem is not None:
+            raise problem
 
     def chunks() -> Iterator[RawChunk]:
         options = {
@@ -138,7 +141,11 @@ def _read_csv(
                     first_row += chunk_rows
                     pending, pending_rows = rest.to_batches(), rest.num_rows
         except (pa.ArrowInvalid, UnicodeDecodeError) as error:
-            raise _diagnose_csv(path, profile, display, header, error) from None
+            raise _diagnose_csv(path, profile, display, header) or IngestionError(
+                f"{display}: cannot parse the file: {error}",
+                [Problem(display, str(error))],
+                hint=f"check that {profile.label} describes this file (delimiter, encoding)",
+            ) from None
         if pending_rows or first_row == 1:
             table = pa.Table.from_batches(pending, schema=_string_schema(header))
             yield RawChunk(_pandas(table), first_row)
@@ -214,13 +221,9 @@ def _encoding_error(
 
 
 def _diagnose_csv(
-    path: Path,
-    profile: SourceProfile,
-    display: str,
-    header: list[str],
-    error: Exception,
-) -> IngestionError:
-    """Scan the file again with the standard library to locate what pyarrow rejected."""
+    path: Path, profile: SourceProfile, display: str, header: list[str]
+) -> IngestionError | None:
+    """Scan the file with the standard library; return the first problem found, if any."""
     with path.open("rb") as handle:
         for line_number, raw in enumerate(handle, start=1):
             try:
@@ -272,11 +275,7 @@ def _diagnose_csv(
                 ],
                 hint="re-export the complete file",
             )
-    return IngestionError(
-        f"{display}: cannot parse the file: {error}",
-        [Problem(display, str(error))],
-        hint=f"check that {profile.label} describes this file (delimiter, encoding)",
-    )
+    return None
 
 
 def csv_lines_of_rows(path: Path, profile: SourceProfile, rows: set[int]) -> dict[int, int]:

@@ -157,3 +157,10 @@ def test_sha256_is_of_the_file_bytes(tmp_path):
     path = tmp_path / "r.csv"
     path.write_bytes(b"abc")
     assert sha256_of(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_a_literal_quote_inside_an_unquoted_value_is_not_mistaken_for_truncation(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text('a,b\n1,5" screen\n2,x\n', encoding="utf-8")
+    _, chunks = read_all(path, profile(tmp_path))
+    assert chunks[0].frame["b"].tolist() == ['5" screen', "x"]
