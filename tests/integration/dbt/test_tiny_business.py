@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import query, run_results
+from dbt_runs import query, run_results
 
 D = Decimal
 

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import duckdb
 import pandas as pd
 import pytest
-from conftest import SMALL_DEMO_AS_OF
+from dbt_runs import SMALL_DEMO_AS_OF
 
 from ingestion.mapping import map_chunk, source_columns
 from ingestion.profiles import discover_profiles

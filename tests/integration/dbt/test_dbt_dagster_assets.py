@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import materialize_dbt, use_april_fiscal_year
 from dagster_dbt import DbtProject
+from dbt_runs import materialize_dbt, use_april_fiscal_year
 from tiny_business import write_tiny_business
 
 from pipelines.defs.dbt.assets import build_dbt_assets
