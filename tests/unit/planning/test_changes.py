@@ -1,6 +1,7 @@
 import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
+from planning_settings import examples
 
 from planning.changes import COMPONENTS, waterfall
 
@@ -20,6 +21,7 @@ def test_each_part_is_the_step_it_explains():
     assert frame.loc["region=NORTH", "previous"] == 0
 
 
+@examples()
 @given(
     st.lists(st.integers(-(10**12), 10**12), min_size=5, max_size=5),
     st.lists(st.integers(-(10**12), 10**12), min_size=5, max_size=5),

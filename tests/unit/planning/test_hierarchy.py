@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from planning_settings import examples
 
 from planning.hierarchy import COMPANY, NodePathError, build_tree, format_node, parse_node
 
@@ -68,6 +69,7 @@ def test_aggregate_sums_leaves_into_every_node_exactly():
     assert totals["region=EAST/product_line=CLOUD/channel=direct"] == [4, 6]
 
 
+@examples()
 @given(
     st.lists(
         st.tuples(

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from planning_settings import examples
 
 from planning.calendar import FiscalCalendar
 from planning.inputs import PlanningInputError
@@ -97,6 +98,7 @@ def test_a_month_nobody_can_sell_in_goes_to_the_unassigned_child():
     assert result[:, 0].tolist() == [100, 0, 0]  # zero weights but an eligible child: even
 
 
+@examples()
 @given(
     st.lists(st.integers(0, 10**9), min_size=1, max_size=4),
     st.data(),

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from planning_settings import examples
 
 from planning.money import (
     InfeasibleTransportError,
@@ -43,6 +44,7 @@ def test_largest_remainder_rejects_zero_weights_negative_totals_and_bad_weights(
     assert largest_remainder(0, [0, 0]).tolist() == [0, 0]
 
 
+@examples()
 @given(totals, weights_strategy)
 def test_largest_remainder_sums_exactly_and_stays_within_one_unit_of_the_quota(total, weights):
     parts = largest_remainder(total, weights)
@@ -55,6 +57,7 @@ def test_largest_remainder_sums_exactly_and_stays_within_one_unit_of_the_quota(t
     assert (parts[w == 0] == 0).all()
 
 
+@examples()
 @given(st.lists(totals, min_size=1, max_size=6), weights_strategy)
 def test_row_split_equals_the_one_total_split(row_totals, weights):
     rows = largest_remainder_rows(row_totals, weights)
@@ -62,6 +65,7 @@ def test_row_split_equals_the_one_total_split(row_totals, weights):
         assert row.tolist() == largest_remainder(total, weights).tolist()
 
 
+@examples()
 @given(
     st.integers(min_value=0, max_value=10**9),
     st.lists(st.integers(min_value=0, max_value=10**8), min_size=1, max_size=10),
@@ -102,6 +106,7 @@ def test_a_floor_takes_only_what_it_needs_and_the_others_keep_their_proportions(
         floored_largest_remainder(1000, [1, 1], [600, 500])
 
 
+@examples()
 @given(
     st.integers(0, 10**9),
     st.lists(st.floats(0.0, 1e3, allow_nan=False), min_size=1, max_size=8),
@@ -120,6 +125,7 @@ def test_floored_split_sums_exactly_and_never_goes_below_a_floor(total, weights,
     assert (parts >= np.asarray(floors)).all()
 
 
+@examples()
 @given(
     st.lists(totals, min_size=1, max_size=5),
     st.data(),
@@ -143,6 +149,7 @@ def test_transport_meets_row_and_column_totals_within_the_allowed_cells():
         transport([60, 40], [50, 50], allowed)
 
 
+@examples()
 @given(st.data())
 def test_transport_is_exact_and_stays_in_allowed_cells(data):
     n_rows = data.draw(st.integers(1, 5))

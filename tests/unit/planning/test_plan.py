@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from planning_settings import examples
 from planning_strategies import businesses, configs
 
 from planning import (
@@ -459,7 +460,7 @@ def test_a_region_without_history_gets_its_share_by_the_fallback(config, inputs)
 # --------------------------------------------------------------------------- properties
 
 
-@settings(max_examples=30)
+@examples(30)
 @given(st.data())
 def test_any_plan_is_additive_reproducible_and_keeps_its_closed_months(data):
     config = data.draw(configs())

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from planning_settings import examples
 
 from planning.config import RebateTier
 from planning.rebates import reached_tier, rebate
@@ -38,6 +39,7 @@ def test_a_zero_target_earns_nothing_and_bad_tiers_are_rejected():
         rebate(1, 1, (TIERS[1], TIERS[0]), "marginal")
 
 
+@examples()
 @given(st.integers(0, 10**10), st.integers(1, 10**9))
 def test_marginal_rebates_never_exceed_retroactive_ones_and_both_grow_with_sales(sales, target):
     marginal = rebate(np.array([sales, sales + 1000]), target, TIERS, "marginal")

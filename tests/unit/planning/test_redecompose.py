@@ -4,8 +4,9 @@ import dataclasses
 import datetime as dt
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from planning_settings import examples
 from planning_strategies import businesses, configs
 
 from planning.hierarchy import UNASSIGNED
@@ -25,6 +26,7 @@ def remaining_target(data):
     return max(data.company_target.amount - closed_actuals, 0)
 
 
+@examples()
 @given(st.data())
 def test_the_plan_is_exact_non_negative_respects_official_targets_and_is_reproducible(data):
     config = data.draw(configs())
@@ -64,6 +66,7 @@ def test_the_plan_is_exact_non_negative_respects_official_targets_and_is_reprodu
     assert (repeat == targets).all()
 
 
+@examples()
 @given(st.data())
 def test_locked_cells_keep_their_value_or_the_locks_are_reported_infeasible(data):
     config = data.draw(configs())
@@ -101,7 +104,7 @@ def test_locked_cells_keep_their_value_or_the_locks_are_reported_infeasible(data
     assert (targets >= 0).all()
 
 
-@settings(max_examples=100)
+@examples(100)
 @given(st.data())
 def test_closed_months_keep_the_values_given_for_them(data):
     config = data.draw(configs())
