@@ -12,6 +12,12 @@ original target of its closed months:
 An alert is raised when ``attainment`` is below ``alerts.threshold`` (default 0.8); its severity
 is the configured level with the lowest bound still above it.
 
+Two rules keep the list readable for the people it is for. A node is alerted only when its
+period target is at least ``alerts.min_share`` (default 1%) of the company's target for the same
+metric and period: below that a single deal swings the pace, and the seller's own numbers are in
+``rep_targets`` and the manager workbooks. A quarter whose only closed month is the last one is
+not reported separately, because its attainment is that month's.
+
 Example: a region's year target is 12,000,000, of which the plan puts 3,000,000 in January-April
 (a slow start with the Spring Festival): the expected pace at the end of April is 25%, although a
 third of the year has passed. With 2,100,000 sold, pace is 17.5% and attainment 70%: below 80%,
@@ -76,12 +82,13 @@ def attainment_alerts(
         return pd.DataFrame(columns=list(ALERT_COLUMNS))
     fiscal_months = calendar.months(calendar.fiscal_year(as_of))
     quarter = calendar.quarter(last_closed)
-    periods = {
-        ("year", str(calendar.fiscal_year(as_of))): fiscal_months,
-        ("quarter", quarter): calendar.quarter_months(quarter),
-        ("month", format_month(last_closed)): [last_closed],
-    }
+    quarter_months = calendar.quarter_months(quarter)
+    periods = {("year", str(calendar.fiscal_year(as_of))): fiscal_months}
+    if sum(month < as_of for month in quarter_months) > 1:
+        periods[("quarter", quarter)] = quarter_months
+    periods[("month", format_month(last_closed))] = [last_closed]
     month_of = months["period"]
+    company = set(months.loc[months["level"] == "company", "node"])
     rows = []
     for (grain, label), period_months in periods.items():
         labels = {format_month(month) for month in period_months}
@@ -94,6 +101,7 @@ def attainment_alerts(
         actual = closed_rows.groupby(group_keys, sort=True)["actual_to_date"].sum()
         frame = pd.DataFrame({"target": target, "expected_to_date": expected, "actual": actual})
         frame = frame[(frame["expected_to_date"] > 0) & (frame["target"] > 0)]
+        frame = frame[_large_enough(frame["target"], company, alerts.min_share)]
         if frame.empty:
             continue
         frame["pace"] = frame["actual"] / frame["target"]
@@ -132,6 +140,16 @@ def attainment_alerts(
     for column in ("pace", "expected_pace", "attainment"):
         found[column] = found[column].round(6)
     return found[list(ALERT_COLUMNS)].reset_index(drop=True)
+
+
+def _large_enough(target: pd.Series, company_nodes: set[str], min_share: float) -> pd.Series:
+    """Mask of (metric, node) rows whose target is at least ``min_share`` of the company's."""
+    if not company_nodes or min_share <= 0:
+        return pd.Series(True, index=target.index)
+    nodes = target.index.get_level_values("node")
+    company = target[nodes.isin(company_nodes)].groupby(level="metric").sum()
+    floor = target.index.get_level_values("metric").map(company).to_numpy(dtype=float)
+    return pd.Series(target.to_numpy(dtype=float) >= min_share * floor, index=target.index)
 
 
 def _message(row: object, last_closed: dt.date) -> str:

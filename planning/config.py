@@ -126,11 +126,28 @@ class FunnelConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    """Where to send the alerts of a published plan (off unless configured).
+
+    Attributes:
+        command: a shell command that receives the alerts as JSON on stdin.
+        webhook: a URL that receives the alerts as a JSON POST.
+        severities: which severities are sent.
+    """
+
+    command: str | None = None
+    webhook: str | None = None
+    severities: tuple[str, ...] = ("critical",)
+
+
+@dataclass(frozen=True)
 class AlertConfig:
     """Attainment alert threshold and severity levels (ascending bounds)."""
 
     threshold: float = 0.8
     severities: tuple[tuple[str, float], ...] = (("critical", 0.6), ("warning", 0.8))
+    min_share: float = 0.01
+    notify: NotifyConfig | None = None
 
     def severity(self, ratio: float) -> str | None:
         """Return the severity of an attainment ratio, or ``None`` when it is not an alert."""
@@ -467,8 +484,9 @@ def _parse_funnel(node: _Node) -> FunnelConfig:
 
 
 def _parse_alerts(node: _Node) -> AlertConfig:
-    node.allow_keys("threshold", "severities")
+    node.allow_keys("threshold", "severities", "min_share", "notify")
     threshold = node.number("threshold", default=0.8, minimum=0.0)
+    min_share = node.number("min_share", default=0.01, minimum=0.0)
     severities_node = node.child("severities", required=False)
     if severities_node.present:
         bounds = {
@@ -484,7 +502,29 @@ def _parse_alerts(node: _Node) -> AlertConfig:
     if len(set(bounds.values())) != len(bounds):
         node.fail("severities", f"two severities share a bound: {bounds}")
     ordered = tuple(sorted(bounds.items(), key=lambda item: item[1]))
-    return AlertConfig(threshold=threshold, severities=ordered)
+    return AlertConfig(
+        threshold=threshold,
+        severities=ordered,
+        min_share=min_share,
+        notify=_parse_notify(node.child("notify", required=False), bounds),
+    )
+
+
+def _parse_notify(node: _Node, bounds: Mapping[str, float]) -> NotifyConfig | None:
+    if not node.present:
+        return None
+    node.allow_keys("command", "webhook", "severities")
+    command = node.optional_string("command")
+    webhook = node.optional_string("webhook")
+    if command is None and webhook is None:
+        node.fail("command", "give a command, a webhook or both (or remove `notify`)")
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        node.fail("webhook", f"{webhook!r} is not an http(s) URL")
+    severities = tuple(node.string_list("severities", default=["critical"]))
+    unknown = sorted(set(severities) - set(bounds))
+    if unknown:
+        node.fail("severities", f"unknown {unknown}; configured: {', '.join(bounds)}")
+    return NotifyConfig(command=command, webhook=webhook, severities=severities)
 
 
 def _parse_rebates(node: _Node, streams: Mapping[str, StreamConfig]) -> RebateConfig:

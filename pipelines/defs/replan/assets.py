@@ -3,10 +3,13 @@
 # No `from __future__ import annotations`: Dagster reads the context and resource parameter
 # annotations at definition time.
 import dagster as dg
+import duckdb
 
 from pipelines.defs.resources import WAREHOUSE_POOL, HomeResource, WarehouseResource
 from pipelines.partitions import AS_OF_MONTHS, month_of
+from planning.config import load_config
 from publishing.contract import PUBLISHED_TABLES
+from publishing.notify import send_alerts
 from publishing.publish import publish
 from publishing.report import render_report
 from publishing.workbooks import write_manager_workbooks
@@ -90,7 +93,34 @@ def manager_workbooks(
     )
 
 
+@dg.asset(
+    group_name="publishing", kinds={"python"}, deps=[bi_publication], partitions_def=AS_OF_MONTHS
+)
+def alert_notifications(
+    context: dg.AssetExecutionContext, home: HomeResource
+) -> dg.MaterializeResult:
+    """The month's attainment alerts sent to planning.yml's alerts.notify (off by default)."""
+    as_of_month = month_of(context.partition_key)
+    notify = load_config(home.home.planning_config).alerts.notify
+    if notify is None:
+        return dg.MaterializeResult(metadata={"sent": False, "reason": "alerts.notify not set"})
+    with duckdb.connect(str(home.home.published / "salesplan.duckdb"), read_only=True) as serving:
+        alerts = serving.execute(
+            "select * from attainment_alerts where as_of_month = ?", [parse_month(as_of_month)]
+        ).df()
+    delivery = send_alerts(alerts, as_of_month, notify)
+    return dg.MaterializeResult(
+        metadata={
+            "sent": True,
+            "alerts": delivery.alerts,
+            "channels": ", ".join(delivery.channels),
+        }
+    )
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    """Register the publication, report and workbook assets."""
-    return dg.Definitions(assets=[bi_publication, leadership_report, manager_workbooks])
+    """Register the publication, report, workbook and notification assets."""
+    return dg.Definitions(
+        assets=[bi_publication, leadership_report, manager_workbooks, alert_notifications]
+    )

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from planning.alerts import attainment_alerts
 from planning.calendar import FiscalCalendar
@@ -48,10 +49,10 @@ def test_attainment_is_measured_against_the_seasonal_pace_not_elapsed_time():
     assert year["attainment"] == 0.7
     assert year["severity"] == "warning"
     assert "70% of the expected pace" in year["message"]
-    # April alone: 500,000 of 1,000,000 -> 50%, critical; so is the quarter (April-June so far)
+    # April alone: 500,000 of 1,000,000 -> 50%, critical. The quarter (April-June) has only
+    # April closed, so its attainment is April's and it is not reported twice.
     assert alerts.loc["month", "severity"] == "critical"
-    assert alerts.loc["quarter", "period"] == "2026-Q2"
-    assert alerts.loc["quarter", "attainment"] == 0.5
+    assert "quarter" not in alerts.index
 
 
 def test_nodes_on_pace_raise_no_alert():
@@ -62,10 +63,31 @@ def test_nodes_on_pace_raise_no_alert():
 def test_the_threshold_comes_from_the_configuration():
     lenient = AlertConfig(threshold=0.6, severities=(("critical", 0.4), ("warning", 0.6)))
     alerts = attainment_alerts(month_rows(), lenient, FiscalCalendar(1), dt.date(2026, 5, 1))
-    assert set(alerts["grain"]) == {"quarter", "month"}  # 70% for the year is fine now
+    assert set(alerts["grain"]) == {"month"}  # 70% for the year is fine now
     assert set(alerts["severity"]) == {"warning"}
 
 
 def test_no_alerts_in_the_first_month_of_a_fiscal_year():
     alerts = attainment_alerts(month_rows(), AlertConfig(), FiscalCalendar(1), dt.date(2026, 1, 1))
     assert alerts.empty
+
+
+def test_a_quarter_with_two_closed_months_is_alerted_on_its_own():
+    alerts = attainment_alerts(month_rows(), AlertConfig(), FiscalCalendar(1), dt.date(2026, 6, 1))
+    quarter = alerts.set_index("grain").loc["quarter"]
+    assert quarter["period"] == "2026-Q2"
+    assert quarter["attainment"] == pytest.approx(500_000 / 1_750_000, abs=1e-6)
+
+
+def test_nodes_below_the_minimum_share_of_the_company_target_are_not_alerted():
+    company = month_rows(original=[o * 20 for o in ORIGINAL], actual=[a * 20 for a in ACTUAL])
+    company["node"], company["level"], company["region"] = "company", "company", None
+    small = month_rows(original=[o // 10 for o in ORIGINAL], actual=[0] * 12, node="region=WEST")
+    large = month_rows()  # 1/20 of the company: above a 1% floor
+    plan = pd.concat([company, small, large], ignore_index=True)
+    alerts = attainment_alerts(plan, AlertConfig(), FiscalCalendar(1), dt.date(2026, 5, 1))
+    assert "region=WEST" not in set(alerts["node"])  # 1/200 of the company
+    assert "region=EAST" in set(alerts["node"])
+    everything = AlertConfig(min_share=0.0)
+    alerts = attainment_alerts(plan, everything, FiscalCalendar(1), dt.date(2026, 5, 1))
+    assert "region=WEST" in set(alerts["node"])

@@ -120,3 +120,26 @@ def test_circular_extends_and_missing_files_are_reported(tmp_path):
     (tmp_path / "bad.yml").write_text("streams: [\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"bad\.yml: not valid YAML"):
         load_config(tmp_path / "bad.yml")
+
+
+def test_alert_notifications_are_off_unless_configured_and_checked_when_they_are(tmp_path):
+    default = load_config(EXAMPLE)
+    assert default.alerts.notify is None
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "  min_share: 0.01\n",
+        "  min_share: 0.01\n  notify:\n    webhook: ftp://example.com/hook\n",
+    )
+    broken = tmp_path / "planning.yml"
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"alerts\.notify\.webhook: .*not an http"):
+        load_config(broken)
+    broken.write_text(
+        text.replace(
+            "ftp://example.com/hook",
+            "https://example.com/hook\n    severities: [warning, critical]",
+        ),
+        encoding="utf-8",
+    )
+    notify = load_config(broken).alerts.notify
+    assert notify.webhook == "https://example.com/hook"
+    assert notify.severities == ("warning", "critical")
