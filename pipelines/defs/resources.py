@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -15,6 +17,7 @@ from salesplan.locks import exclusive_lock
 # Every asset that opens the warehouse read-write declares this pool; its limit is 1
 # ($DAGSTER_HOME/dagster.yaml), because DuckDB admits one writing process per file.
 WAREHOUSE_POOL = "warehouse"
+BUSY_POLL_S = 0.5
 
 
 class HomeResource(dg.ConfigurableResource):
@@ -39,6 +42,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     root: str | None = None
     lock_timeout_s: float = 3600.0
+    # A re-plan killed while dbt ran leaves the dbt process running until it finishes; it still
+    # holds DuckDB's file lock although the re-plan lock is free. Wait for it this long.
+    busy_timeout_s: float = 600.0
     _lock: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -67,11 +73,33 @@ class WarehouseResource(dg.ConfigurableResource):
         """Open the warehouse; the connection is closed when the block ends."""
         home = resolve_home(self.root)
         home.root.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(str(home.warehouse), read_only=read_only)
+        connection = open_when_free(home.warehouse, read_only, self.busy_timeout_s)
         try:
             yield connection
         finally:
             connection.close()
+
+    def wait_until_free(self) -> None:
+        """Return once no other process holds the warehouse file (before starting dbt)."""
+        with self.connect():
+            pass
+
+
+def open_when_free(path: Path, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
+    """Connect to the DuckDB file at ``path``, waiting while another process holds it.
+
+    Raises:
+        duckdb.IOException: when it is still held after ``timeout_s``, with DuckDB's message
+            (which names the holding process).
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(BUSY_POLL_S)
 
 
 home_resource = HomeResource()

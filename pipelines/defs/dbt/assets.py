@@ -70,6 +70,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         """Build the funnel facts of the as-of month (staging, intermediate, marts)."""
         dbt_vars = _dbt_vars(context.partition_key, home)
         context.log.info(f"dbt build --vars {json.dumps(dbt_vars)} on {warehouse.path}")
+        warehouse.wait_until_free()  # e.g. a dbt left running by a killed re-plan
         with _environment(**{WAREHOUSE_ENV_VAR: warehouse.path, **DBT_ENV_DEFAULTS}):
             invocation = dbt.cli([*DBT_BUILD_ARGS, "--vars", json.dumps(dbt_vars)], context=context)
         yield from invocation.stream()
