@@ -32,7 +32,14 @@ from forecasts import challengers
 from forecasts.config import ForecastConfig
 from forecasts.ensemble import apply_weights, pooled_weights
 from forecasts.metrics import accuracy_table
-from forecasts.prepare import Series, mase_scale, month_index, month_range, prepare_panel
+from forecasts.prepare import (
+    RawSeries,
+    mase_scale,
+    month_index,
+    month_range,
+    prepare_panel,
+    split_panel,
+)
 from forecasts.reconcile import (
     BOTTOM_LEVEL,
     Level,
@@ -46,7 +53,6 @@ from forecasts.schemas import ID_COL, TARGET_COL, TIME_COL, join_flags, validate
 from forecasts.selection import OriginResult, SeriesResult, run_series
 from forecasts.uncertainty import (
     BOOTSTRAP_MONTHS,
-    DEFAULT_CALIBRATION,
     TOO_SHORT_SCALE,
     Calibration,
     bootstrap_paths,
@@ -73,9 +79,10 @@ class ForecastResult:
         paths: Sample paths, one row per node, month and path: ``unique_id``, ``ds``,
             ``path``, ``y``. Parents' paths are sums of their children's.
         backtest: Every backtest forecast: ``level``, keys, ``unique_id``, ``bottom``,
-            ``cutoff``, ``ds``, ``horizon``, ``y``, ``model`` (``engine``, each candidate,
-            ``seasonal_naive``), ``selected``, ``yhat``, bounds (engine and seasonal naive),
-            ``scale`` (MASE denominator) and ``scored`` (False at the warm-up origin).
+            ``cutoff``, ``ds``, ``horizon``, ``y``, ``model`` (``engine`` and ``seasonal_naive``;
+            ``backtest`` adds every single model), ``selected``, ``yhat``, bounds (engine and
+            seasonal naive), ``scale`` (MASE denominator) and ``scored``. The warm-up origin
+            has no rows.
         accuracy: ``metrics.accuracy_table`` of the backtest (engine vs seasonal naive).
         failures: One row per model that raised: ``unique_id``, ``cutoff``, ``model``,
             ``error``.
@@ -218,7 +225,9 @@ def backtest(
     history = validate_history(
         df, hierarchy=hierarchy, id_col=id_col, time_col=time_col, target_col=target_col
     )
-    result = _run(history, hierarchy, levels, origins, None, horizon, config, n_jobs, executor)
+    result = _run(
+        history, hierarchy, levels, origins, None, horizon, config, n_jobs, executor, True
+    )
     return _rename(result, id_col, time_col).backtest
 
 
@@ -276,23 +285,24 @@ def _run(
     config: ForecastConfig,
     n_jobs: int,
     executor: concurrent.futures.Executor | None,
+    candidates: bool = False,
 ) -> ForecastResult:
     hierarchy = tuple(hierarchy)
     if final_origin is not None:
         end = final_origin - 1
     else:
         end = month_index(history[TIME_COL].max()) if not history.empty else backtest_origins[-1]
-    series = prepare_panel(history, np.datetime64(end, "M"))
-    if not series:
+    raws = split_panel(history, np.datetime64(end, "M"))
+    if not raws:
         raise ValueError("no series has data before the forecast origin")
-    results = _per_series(series, backtest_origins, final_origin, horizon, config, n_jobs, executor)
+    results = _per_series(raws, backtest_origins, final_origin, horizon, config, n_jobs, executor)
     for position in range(len(results[0].origins)):
         weights = pooled_weights(results, position, config.weight_power)
         for result in results:
             if result.origins[position] is not None:
                 apply_weights(result.origins[position], weights)
 
-    bottom = _bottom_table(history, [s.unique_id for s in series], hierarchy)
+    bottom = _bottom_table(history, [raw.unique_id for raw in raws], hierarchy)
     if levels is None:
         levels = default_levels(hierarchy) if hierarchy else [Level(BOTTOM_LEVEL, ())]
     if hierarchy:
@@ -302,10 +312,11 @@ def _run(
         summing = np.eye(len(bottom))
     panel = _Panel.build(results, end)
 
+    # The first origin is a warm-up: it only gives the later ones past errors, so it has no
+    # rows of its own.
     backtest_frames, calibration = [], None
-    for position, origin in enumerate(backtest_origins):
-        scored = position > 0
-        calibration = _calibrate(results, position, panel) if scored else None
+    for position, origin in enumerate(backtest_origins[1:], start=1):
+        calibration = _calibrate(results, position, panel)
         backtest_frames.append(
             _backtest_rows(
                 results,
@@ -318,7 +329,7 @@ def _run(
                 config,
                 calibration,
                 horizon,
-                scored,
+                candidates,
             )
         )
     backtest = pd.concat(backtest_frames, ignore_index=True)
@@ -356,7 +367,7 @@ def _run(
 
 
 def _per_series(
-    series: list[Series],
+    series: list[RawSeries],
     backtest_origins: list[int],
     final_origin: int | None,
     horizon: int,
@@ -378,13 +389,16 @@ def _per_series(
 
 
 def _run_chunk(
-    series: list[Series],
+    series: list[RawSeries],
     backtest_origins: list[int],
     final_origin: int | None,
     horizon: int,
     config: ForecastConfig,
 ) -> list[SeriesResult]:
-    return [run_series(s, backtest_origins, final_origin, horizon, config) for s in series]
+    # Cleaning happens here too, in the workers: it is per series.
+    return [
+        run_series(raw.prepare(), backtest_origins, final_origin, horizon, config) for raw in series
+    ]
 
 
 def _bottom_table(
@@ -497,7 +511,6 @@ def _node_baseline(
     panel: _Panel,
     summing: np.ndarray,
     horizon: int,
-    bounds: bool = True,
 ) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]], np.ndarray]:
     """Seasonal naive per node (summed), its textbook bounds and each node's MASE scale."""
     bottom = np.zeros((len(results), horizon))
@@ -516,13 +529,8 @@ def _node_baseline(
         if len(window) == 0:
             continue
         scales[node] = mase_scale(window)
-        if not bounds:
-            continue
         for level, (low, high) in seasonal_naive_bounds(window, point[node]).items():
             lower[level][node], upper[level][node] = low, high
-    if not bounds:
-        nan = np.full_like(point, np.nan)
-        return point, dict.fromkeys((80, 95), (nan, nan)), scales
     return point, {level: (lower[level], upper[level]) for level in (80, 95)}, scales
 
 
@@ -535,11 +543,11 @@ def _backtest_rows(
     summing: np.ndarray,
     hierarchy: tuple[str, ...],
     config: ForecastConfig,
-    calibration: Calibration | None,
+    calibration: Calibration,
     horizon: int,
-    scored: bool,
+    candidates: bool,
 ) -> pd.DataFrame:
-    """Backtest rows of one origin: engine and baseline for every node, candidates at the bottom."""
+    """Backtest rows of one origin: engine and baseline for every node, models at the bottom."""
     columns = panel.window(origin, horizon)
     n_months = columns.stop - columns.start
     if n_months <= 0:
@@ -548,17 +556,8 @@ def _backtest_rows(
     n_nodes, n_bottom = len(nodes), len(results)
     current = [result.origins[position] for result in results]
 
-    # The warm-up origin has no past errors to calibrate intervals on, and is not scored:
-    # point forecasts only.
-    n_paths = config.backtest_paths if calibration is not None else 1
     medians, paths = _bottom_paths(
-        results,
-        position,
-        origin,
-        config,
-        calibration or DEFAULT_CALIBRATION,
-        horizon,
-        n_paths,
+        results, position, origin, config, calibration, horizon, config.backtest_paths
     )
     engine = forecast_frame(
         nodes,
@@ -567,17 +566,13 @@ def _backtest_rows(
         aggregate(summing, paths)[:, :, :n_months],
         hierarchy,
     )
-    if calibration is None:
-        engine.loc[:, engine.columns.str.startswith("yhat_")] = np.nan
     engine["model"] = "engine"
     engine["selected"] = np.repeat(
         [BOTTOM_UP] * (n_nodes - n_bottom) + [c.selected if c else "" for c in current], n_months
     )
     engine["node"] = np.repeat(np.arange(n_nodes), n_months)
 
-    sn_point, sn_bounds, scales = _node_baseline(
-        results, position, origin, panel, summing, horizon, bounds=calibration is not None
-    )
+    sn_point, sn_bounds, scales = _node_baseline(results, position, origin, panel, summing, horizon)
     baseline = engine.copy()
     baseline["yhat"] = sn_point[:, :n_months].reshape(-1)
     for level, (lower, upper) in sn_bounds.items():
@@ -587,7 +582,7 @@ def _backtest_rows(
 
     frames = [engine, baseline]
     bottom_rows = engine.iloc[(n_nodes - n_bottom) * n_months :]
-    for name in _candidate_names(current):
+    for name in _candidate_names(current) if candidates else []:
         values = np.full((n_bottom, n_months), np.nan)
         for row, result in enumerate(current):
             if result is not None and name in result.forecasts:
@@ -606,7 +601,7 @@ def _backtest_rows(
     frame["scale"] = scales[node]
     frame["bottom"] = node >= n_nodes - n_bottom
     frame["cutoff"] = np.datetime64(origin, "M").astype("datetime64[ns]")
-    frame["scored"] = scored
+    frame["scored"] = True
     return frame[exists[node]].reset_index(drop=True)
 
 

@@ -18,6 +18,7 @@ backtest never uses what was unknown at its cutoff.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +83,49 @@ def month_index(month: np.datetime64) -> int:
     return int(np.datetime64(month, "M").astype(np.int64))
 
 
+@dataclass(frozen=True)
+class RawSeries:
+    """The rows of one series as they came: month positions (``month_index``) and values."""
+
+    unique_id: str
+    positions: np.ndarray
+    values: np.ndarray
+    panel_start: int
+    end: int
+
+    def prepare(self) -> Series:
+        """Clean the rows into a ``Series`` (see the module docstring)."""
+        return _prepare_one(self.unique_id, self.positions, self.values, self.panel_start, self.end)
+
+
+def split_panel(history: pd.DataFrame, end: np.datetime64) -> list[RawSeries]:
+    """Split a validated long frame into the rows of each series, up to ``end``.
+
+    Args:
+        history: Output of ``schemas.validate_history`` (sorted by id and month); rows after
+            ``end`` are ignored.
+        end: Last month of the panel (the month before the as-of month).
+
+    Returns:
+        One ``RawSeries`` per id, sorted by id; ids without rows up to ``end`` are dropped.
+    """
+    end_index = month_index(end)
+    frame = history[history[TIME_COL] <= np.datetime64(end, "ns")]
+    if frame.empty:
+        return []
+    positions = frame[TIME_COL].to_numpy().astype("datetime64[M]").astype(np.int64)
+    values = frame[TARGET_COL].to_numpy(dtype=np.float64)
+    ids = frame[ID_COL].to_numpy()
+    # validate_history sorts by id: each id's rows are one contiguous block.
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    bounds = np.r_[starts, len(ids)]
+    panel_start = int(positions.min())
+    return [
+        RawSeries(str(ids[a]), positions[a:b], values[a:b], panel_start, end_index)
+        for a, b in itertools.pairwise(bounds)
+    ]
+
+
 def prepare_panel(history: pd.DataFrame, end: np.datetime64) -> list[Series]:
     """Turn a validated long frame into one clean ``Series`` per id, ending at ``end``.
 
@@ -92,21 +136,13 @@ def prepare_panel(history: pd.DataFrame, end: np.datetime64) -> list[Series]:
     Returns:
         The series, sorted by id. Series without any row up to ``end`` are dropped.
     """
-    end_index = month_index(end)
-    frame = history[history[TIME_COL] <= np.datetime64(end, "ns")]
-    if frame.empty:
-        return []
-    panel_start = month_index(frame[TIME_COL].min())
-    series = []
-    for unique_id, rows in frame.groupby(ID_COL, sort=True):
-        series.append(_prepare_one(str(unique_id), rows, panel_start, end_index))
-    return series
+    return [raw.prepare() for raw in split_panel(history, end)]
 
 
-def _prepare_one(unique_id: str, rows: pd.DataFrame, panel_start: int, end: int) -> Series:
+def _prepare_one(
+    unique_id: str, positions: np.ndarray, raw: np.ndarray, panel_start: int, end: int
+) -> Series:
     flags: set[str] = set()
-    positions = rows[TIME_COL].to_numpy().astype("datetime64[M]").astype(np.int64).astype(np.int64)
-    raw = rows[TARGET_COL].to_numpy(dtype=np.float64)
     if len(np.unique(positions)) < len(positions):
         flags.add("duplicate_months")
     first = int(positions.min())
