@@ -109,9 +109,9 @@ def publish(
             _link_other_months(previous / table.name, folder, month)
         row_counts[table.name] = _export_month(warehouse, table, as_of, folder)
 
-    manifest = _write_manifest(staging, month, tables, row_counts)
-    _build_serving_file(staging, tables, manifest)
     snapshot = snapshots / _next_snapshot_name(snapshots)
+    manifest = _write_manifest(staging, snapshot.name, month, tables, row_counts)
+    _build_serving_file(staging, tables, manifest)
     staging.rename(snapshot)
     _fsync_dir(snapshots)
     _switch_current(published_root, snapshot)
@@ -181,8 +181,8 @@ def _build_serving_file(
     try:
         # One row per table: lets a reader check that what it reads is one whole publication.
         serving.execute(
-            "create table _publication (published_as_of_month varchar, table_name varchar, "
-            "versions varchar[], total_rows bigint)"
+            "create table _publication (snapshot varchar, published_as_of_month varchar, "
+            "table_name varchar, versions varchar[], total_rows bigint)"
         )
         for table in tables:
             files = sorted((staging / table.name).glob("*.parquet"))
@@ -197,8 +197,14 @@ def _build_serving_file(
             ).fetchall()[0][0]
             versions = manifest["tables"][table.name]["versions"]  # type: ignore[index]
             serving.execute(
-                "insert into _publication values (?, ?, ?, ?)",
-                [manifest["published_as_of_month"], table.name, versions, total],
+                "insert into _publication values (?, ?, ?, ?, ?)",
+                [
+                    manifest["snapshot"],
+                    manifest["published_as_of_month"],
+                    table.name,
+                    versions,
+                    total,
+                ],
             )
         serving.execute("checkpoint")
     finally:
@@ -206,9 +212,14 @@ def _build_serving_file(
 
 
 def _write_manifest(
-    staging: Path, month: str, tables: Sequence[PublishedTable], row_counts: dict[str, int]
+    staging: Path,
+    snapshot: str,
+    month: str,
+    tables: Sequence[PublishedTable],
+    row_counts: dict[str, int],
 ) -> dict[str, object]:
     manifest: dict[str, object] = {
+        "snapshot": snapshot,
         "published_as_of_month": month,
         "tables": {
             table.name: {
