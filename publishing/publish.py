@@ -42,6 +42,7 @@ MANIFEST_FILE = "_publication.json"
 # switch can finish reading; older ones are deleted.
 SNAPSHOTS_KEPT = 3
 _STAGING_PREFIX = ".staging-"
+OFFICIAL = "official"
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def _export_month(
             for row in warehouse.execute(
                 f"select distinct scenario from ({relation}) order by 1", {"as_of": as_of}
             ).fetchall()
-        ]
+        ] or [OFFICIAL]  # no rows yet (e.g. no changes in a first version): an empty file
+        # keeps the table and its schema in the publication
         for stale in folder.glob(f"{month}--*.parquet"):
             stale.unlink()
     total = 0

@@ -121,3 +121,15 @@ def test_only_a_few_old_snapshots_are_kept(warehouse, tmp_path):
         _replan(warehouse, dt.date(2026, month, 1), month)
         publish(warehouse, published, dt.date(2026, month, 1), TABLES)
     assert len([p for p in (published / "snapshots").iterdir() if p.name.isdigit()]) == 4
+
+
+def test_a_table_without_rows_this_month_is_still_published_with_its_columns(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    warehouse.execute("delete from plan.target_plan")
+    publication = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
+    assert publication.row_counts["target_plan"] == 0
+    reader = duckdb.connect(str(published / "salesplan.duckdb"), read_only=True)
+    columns = [row[0] for row in reader.execute("describe target_plan").fetchall()]
+    reader.close()
+    assert columns == ["as_of_month", "scenario", "node", "period", "adjusted_target"]
