@@ -6,19 +6,18 @@ import os
 
 from salesplan.home import HOME_ENV_VAR, SalesplanHome
 
-# Pools: every asset that writes the warehouse is in the `warehouse` pool; a limit of 1 makes
-# the steps of concurrent runs take turns (DuckDB admits one writing process per file).
-# Runs: the re-plan job is tagged `salesplan/replan`; one at a time, the next one queues,
-# because a second re-plan would rebuild the marts for its own month under the first.
+# Every asset that writes the warehouse is in the `warehouse` pool. With `granularity: run`
+# and a limit of 1, the run queue starts at most one run that writes the warehouse at a time
+# (launches from the UI, the schedule, the sensor and backfills queue behind it). Slots are
+# not claimed per step: a run killed mid-step would otherwise keep its slot and block every
+# later run. Runs started by the CLI bypass the queue; they, and every step of every run,
+# also take the home's re-plan lock (salesplan/locks.py), which dies with its process.
 DAGSTER_YAML = """\
 # Written by salesplan; edit freely, it is only rewritten when missing.
 concurrency:
   pools:
+    granularity: run
     default_limit: 1
-  runs:
-    tag_concurrency_limits:
-      - key: salesplan/replan
-        limit: 1
 telemetry:
   enabled: false
 """

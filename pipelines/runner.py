@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from salesplan.home import SalesplanHome
 Progress = Callable[[str], None]
 
 PROGRESS_LOGGER = "salesplan_progress"
+# The process that executes a CLI run, so a later run can tell a run that was killed.
+PID_TAG = "salesplan/pid"
 
 
 class RunFailed(SalesplanError):
@@ -118,13 +121,10 @@ def execute_job(
     )
     config = {**(run_config or {}), "loggers": {"salesplan_progress": {}}}
     first, last = partition_range
-    run_tags = {
-        ASSET_PARTITION_RANGE_START_TAG: first,
-        ASSET_PARTITION_RANGE_END_TAG: last,
-        **(tags or {}),
-    }
+    own = {PID_TAG: str(os.getpid()), **(tags or {})}
+    run_tags = {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last, **own}
     if first == last:
-        run_tags = {"dagster/partition": first, **(tags or {})}
+        run_tags = {"dagster/partition": first, **own}
     started = time.perf_counter()
     # Tools inside steps (dbt above all) write their own logs to stdout: keep them in a file
     # next to the run history and show only the progress lines.
@@ -135,6 +135,7 @@ def execute_job(
         open(log_path, "a", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),
     ):
+        fail_abandoned_runs(instance)
         result = job.execute_in_process(
             run_config=config, instance=instance, tags=run_tags, raise_on_error=False
         )
@@ -164,6 +165,32 @@ def execute_job(
             f"Tool output (dbt, ...) of the run: {log_path}"
         )
     return outcome
+
+
+def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark CLI runs whose process no longer exists as failed; return their run ids.
+
+    A re-plan killed by a crash or an OOM kill never reports its end, and the UI
+    would show it in progress forever.
+    """
+    abandoned = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        pid = run.tags.get(PID_TAG)
+        if pid is None or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"process {pid} ended without finishing the run (killed)")
+        abandoned.append(run.run_id)
+    return abandoned
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def first_as_of_month(home: SalesplanHome) -> str:

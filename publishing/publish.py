@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,11 +77,15 @@ class Publication:
         return self.snapshot / SERVING_FILE
 
 
+SchemaCheck = Callable[[str, list[tuple[str, str]]], None]
+
+
 def publish(
     warehouse: duckdb.DuckDBPyConnection,
     published_root: Path,
     as_of: dt.date,
     tables: Sequence[PublishedTable],
+    check_schema: SchemaCheck | None = None,
 ) -> Publication:
     """Publish the as-of version of ``tables`` as a new snapshot and switch readers to it.
 
@@ -90,6 +94,8 @@ def publish(
         published_root: the ``published/`` folder.
         as_of: the as-of month being published (its first day).
         tables: the tables of the BI contract.
+        check_schema: called with each table's name and ``(column, type)`` list before
+            anything is switched; raising stops the publication (the previous one stays).
 
     Returns:
         The new snapshot and the row counts of this month's version of every table.
@@ -109,6 +115,8 @@ def publish(
         if previous is not None:
             _link_other_months(previous / table.name, folder, month)
         row_counts[table.name] = _export_month(warehouse, table, as_of, folder)
+        if check_schema is not None:
+            check_schema(table.name, _schema(warehouse, folder, format_month(as_of)))
 
     snapshot = snapshots / _next_snapshot_name(snapshots)
     manifest = _write_manifest(staging, snapshot.name, month, tables, row_counts)
@@ -165,6 +173,15 @@ def _export_month(
             f"select count(*) from read_parquet('{_sql_path(target)}')"
         ).fetchall()[0][0]
     return total
+
+
+def _schema(
+    warehouse: duckdb.DuckDBPyConnection, folder: Path, month: str
+) -> list[tuple[str, str]]:
+    """The columns of the month's file(s) of one table, as DuckDB types."""
+    file = sorted(folder.glob(f"{month}*.parquet"))[0]
+    rows = warehouse.execute(f"describe select * from read_parquet('{_sql_path(file)}')").fetchall()
+    return [(row[0], row[1]) for row in rows]
 
 
 def _link_other_months(previous: Path, folder: Path, month: str) -> None:

@@ -9,7 +9,8 @@ back to seasonal naive; it never fails the run.
 
 # No `from __future__ import annotations`: Dagster reads the context, config and resource
 # parameter annotations at definition time.
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 
 import dagster as dg
@@ -17,6 +18,8 @@ import pandas as pd
 from pydantic import Field
 
 import forecasts
+from forecasts.config import ENGINES
+from forecasts.spark import DEFAULT_MASTER, SPARK_MASTER_ENV
 from pipelines.defs.forecasts import checks
 from pipelines.defs.forecasts.tables import SCHEMA, TABLES, published_frames
 from pipelines.defs.forecasts.warehouse import (
@@ -29,6 +32,9 @@ from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from pipelines.partitions import AS_OF_MONTHS, month_of
 from salesplan.months import parse_month
 
+# The deployment picks the engine without run config (the CLI passes none): the same variable
+# works for `salesplan run` and for the Dagster UI.
+ENGINE_ENV = "SALESPLAN_FORECAST_ENGINE"
 UPSTREAM = [dg.AssetKey("fct_bookings_monthly"), dg.AssetKey("fct_collections_monthly")]
 DESCRIPTIONS = {
     "forecast_monthly": "forecasts.forecast_monthly: one row per as-of month x metric x node "
@@ -60,6 +66,12 @@ class ForecastRunConfig(dg.Config):
         default=200, description="Sample paths kept per node and month in forecast_paths."
     )
     seed: int = Field(default=0, description="Seed of the sample paths.")
+    engine: str | None = Field(
+        default=None,
+        description="Where the series are fitted: `local` (this process or n_jobs workers) or "
+        f"`spark` (forecasts.spark, master from ${SPARK_MASTER_ENV}). Default: "
+        f"${ENGINE_ENV}, else `local`.",
+    )
     spring_festival: bool = Field(
         default=True, description="Spring Festival slowdown as a Prophet regressor."
     )
@@ -89,7 +101,10 @@ def forecast_version(
     """Forecast bookings and collections from the as-of month on and write the version."""
     as_of_month = month_of(context.partition_key)
     as_of = parse_month(as_of_month)
-    settings = forecasts.ForecastConfig(seed=config.seed, spring_festival=config.spring_festival)
+    engine = forecast_engine(config.engine, os.environ)
+    settings = forecasts.ForecastConfig(
+        seed=config.seed, spring_festival=config.spring_festival, engine=engine
+    )
     with warehouse.connect(read_only=True) as connection:
         try:
             histories = {
@@ -100,7 +115,9 @@ def forecast_version(
             raise dg.Failure(description=str(error), allow_retries=False) from None
     results: dict[str, forecasts.ForecastResult] = {}
     n_series = sum(_series_count(history, config) for history in histories.values())
-    parallel = config.n_jobs > 1 and n_series >= config.parallel_from_series
+    parallel = engine == "local" and config.n_jobs > 1 and n_series >= config.parallel_from_series
+    if engine == "spark":
+        context.log.info(f"fitting on Spark ({os.environ.get(SPARK_MASTER_ENV, DEFAULT_MASTER)})")
     pool_context = forecasts.worker_pool(config.n_jobs) if parallel else nullcontext()
     with pool_context as pool:
         for metric, history in histories.items():
@@ -130,6 +147,22 @@ def forecast_version(
             },
         )
     yield from _checks(written, config.bottom_keys)
+
+
+def forecast_engine(configured: str | None, environ: Mapping[str, str]) -> str:
+    """Return the forecast engine of a run: the run config's, else the environment's, else local.
+
+    Raises:
+        dg.Failure: for an engine other than ``local`` or ``spark``.
+    """
+    engine = (configured or environ.get(ENGINE_ENV) or "local").strip().lower()
+    if engine not in ENGINES:
+        raise dg.Failure(
+            description=f"forecast engine must be one of {ENGINES} (run config `engine` or "
+            f"${ENGINE_ENV}), got {engine!r}",
+            allow_retries=False,
+        )
+    return engine
 
 
 def _series_count(history: pd.DataFrame, config: ForecastRunConfig) -> int:

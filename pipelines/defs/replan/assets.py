@@ -8,7 +8,7 @@ import duckdb
 from pipelines.defs.resources import WAREHOUSE_POOL, HomeResource, WarehouseResource
 from pipelines.partitions import AS_OF_MONTHS, month_of
 from planning.config import load_config
-from publishing.contract import PUBLISHED_TABLES
+from publishing.contract import PUBLISHED_TABLES, check_contract
 from publishing.notify import send_alerts
 from publishing.publish import publish
 from publishing.report import render_report
@@ -34,7 +34,11 @@ def bi_publication(
     as_of_month = month_of(context.partition_key)
     with warehouse.connect() as connection:
         publication = publish(
-            connection, home.home.published, parse_month(as_of_month), PUBLISHED_TABLES
+            connection,
+            home.home.published,
+            parse_month(as_of_month),
+            PUBLISHED_TABLES,
+            check_schema=check_contract,
         )
     context.log.info(f"published {as_of_month} as {publication.snapshot.name}")
     return dg.MaterializeResult(

@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipelines.partitions import AS_OF_MONTHS
 
-# Runs with this tag are limited to one at a time by $DAGSTER_HOME/dagster.yaml.
+# Marks re-plan runs (filter on it in the UI's run list).
 REPLAN_TAG = "salesplan/replan"
 
 replan_job = dg.define_asset_job(
