@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 
+from salesplan.errors import SalesplanError
 from salesplan.months import format_month
 
 SNAPSHOTS = "snapshots"
@@ -52,14 +53,14 @@ class PublishedTable:
     Attributes:
         name: the published table name.
         source: the warehouse relation holding the rows.
-        versioned_source: the source already holds every as-of version in ``as_of_month``;
-            otherwise it holds the current as-of month only and the column is added.
+        current_only: the source holds one as-of version only (dbt rebuilds the marts for the
+            month being re-planned); publishing checks it is the month being published.
         by_scenario: rows carry a ``scenario`` column and are published one file per scenario.
     """
 
     name: str
     source: str
-    versioned_source: bool
+    current_only: bool = False
     by_scenario: bool = False
 
 
@@ -138,10 +139,10 @@ def _export_month(
     warehouse: duckdb.DuckDBPyConnection, table: PublishedTable, as_of: dt.date, folder: Path
 ) -> int:
     month = format_month(as_of)
-    if table.versioned_source:
-        relation = f"select * from {table.source} where as_of_month = $as_of"
-    else:
-        relation = f"select cast($as_of as date) as as_of_month, * from {table.source}"
+    # Every source carries as_of_month; a version is the rows of one as-of month.
+    relation = f"select * from {table.source} where as_of_month = $as_of"
+    if table.current_only:
+        _check_current(warehouse, table, as_of)
     scenarios: Iterable[str | None] = [None]
     if table.by_scenario:
         scenarios = [
@@ -173,6 +174,27 @@ def _export_month(
             f"select count(*) from read_parquet('{_sql_path(target)}')"
         ).fetchall()[0][0]
     return total
+
+
+class StaleSourceError(SalesplanError):
+    """A current-only source (a dbt mart) was built for another as-of month."""
+
+
+def _check_current(
+    warehouse: duckdb.DuckDBPyConnection, table: PublishedTable, as_of: dt.date
+) -> None:
+    built = [
+        row[0]
+        for row in warehouse.execute(
+            f"select distinct as_of_month from {table.source} order by 1"
+        ).fetchall()
+    ]
+    if built and built != [as_of]:
+        raise StaleSourceError(
+            f"{table.source} holds as-of {', '.join(format_month(m) for m in built)}, not "
+            f"{format_month(as_of)}: rebuild it for {format_month(as_of)} (dbt) before "
+            "publishing; nothing was published"
+        )
 
 
 def _schema(

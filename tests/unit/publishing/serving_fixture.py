@@ -42,7 +42,7 @@ PRODUCED = {*PLAN_TABLES, "forecast_monthly", "fct_bookings_monthly", "fct_colle
 # so that manager workbooks can name their managers.
 TABLES = (
     *(table for table in PUBLISHED_TABLES if table.name in PRODUCED),
-    PublishedTable("dim_rep", "marts.dim_rep", versioned_source=False),
+    PublishedTable("dim_rep", "marts.dim_rep", current_only=True),
 )
 LOCKED_NODE = "region=EAST"
 LOCKED_PERIOD = "2026-10"
@@ -227,10 +227,18 @@ def write_marts(
     ):
         rows = frame[frame["month"] < as_of]
         warehouse.register("rows", rows.assign(month=pd.to_datetime(rows["month"])))
-        warehouse.execute(f"CREATE OR REPLACE TABLE marts.{name} AS SELECT * FROM rows")
+        warehouse.execute(
+            f"CREATE OR REPLACE TABLE marts.{name} AS SELECT CAST(? AS DATE) AS as_of_month, * "
+            "FROM rows",
+            [as_of],
+        )
         warehouse.unregister("rows")
     warehouse.register("rows", reps)
-    warehouse.execute("CREATE OR REPLACE TABLE marts.dim_rep AS SELECT * FROM rows")
+    warehouse.execute(
+        "CREATE OR REPLACE TABLE marts.dim_rep AS SELECT CAST(? AS DATE) AS as_of_month, * "
+        "FROM rows",
+        [as_of],
+    )
     warehouse.unregister("rows")
 
 

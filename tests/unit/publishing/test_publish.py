@@ -5,11 +5,12 @@ import os
 import duckdb
 import pytest
 
-from publishing.publish import PublishedTable, current_snapshot, publish
+from publishing.contract import ContractChanged
+from publishing.publish import PublishedTable, StaleSourceError, current_snapshot, publish
 
 TABLES = (
-    PublishedTable("fct_bookings_monthly", "marts.fct_bookings_monthly", versioned_source=False),
-    PublishedTable("target_plan", "plan.target_plan", versioned_source=True, by_scenario=True),
+    PublishedTable("fct_bookings_monthly", "marts.fct_bookings_monthly", current_only=True),
+    PublishedTable("target_plan", "plan.target_plan", by_scenario=True),
 )
 
 
@@ -28,10 +29,10 @@ def warehouse(tmp_path):
 def _replan(connection, as_of, bookings, scenario="official"):
     """Stand in for one re-plan: rebuild the current-month marts, add a plan version."""
     connection.execute(
-        "create or replace table marts.fct_bookings_monthly as "
-        "select * from (values (date '2026-09-01', 'EAST', ?), (date '2026-10-01', 'EAST', ?)) "
-        "t(month, region, bookings_amount)",
-        [bookings, bookings + 1],
+        "create or replace table marts.fct_bookings_monthly as select cast(? as date) as "
+        "as_of_month, * from (values (date '2026-09-01', 'EAST', ?), "
+        "(date '2026-10-01', 'EAST', ?)) t(month, region, bookings_amount)",
+        [as_of, bookings, bookings + 1],
     )
     connection.execute(
         "delete from plan.target_plan where as_of_month = ? and scenario = ?", [as_of, scenario]
@@ -106,7 +107,8 @@ def test_a_failed_publication_leaves_the_previous_snapshot_current(warehouse, tm
     published = tmp_path / "published"
     _replan(warehouse, dt.date(2026, 10, 1), 100)
     good = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
-    broken = (*TABLES, PublishedTable("missing", "plan.does_not_exist", versioned_source=True))
+    broken = (*TABLES, PublishedTable("missing", "plan.does_not_exist"))
+    _replan(warehouse, dt.date(2026, 11, 1), 200)
     with pytest.raises(duckdb.CatalogException):
         publish(warehouse, published, dt.date(2026, 11, 1), broken)
     assert current_snapshot(published) == good.snapshot
@@ -133,3 +135,29 @@ def test_a_table_without_rows_this_month_is_still_published_with_its_columns(war
     columns = [row[0] for row in reader.execute("describe target_plan").fetchall()]
     reader.close()
     assert columns == ["as_of_month", "scenario", "node", "period", "adjusted_target"]
+
+
+def test_marts_built_for_another_month_are_not_published_under_this_one(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    with pytest.raises(StaleSourceError, match=r"holds as-of 2026-10, not 2026-11"):
+        publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
+    assert current_snapshot(published) is None
+
+
+def test_a_schema_check_failure_stops_the_publication_before_the_switch(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    good = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
+    seen = {}
+
+    def refuse_target_plan(table, columns):
+        seen[table] = columns
+        if table == "target_plan":
+            raise ContractChanged("target_plan changed")
+
+    _replan(warehouse, dt.date(2026, 11, 1), 200)
+    with pytest.raises(ContractChanged):
+        publish(warehouse, published, dt.date(2026, 11, 1), TABLES, check_schema=refuse_target_plan)
+    assert current_snapshot(published) == good.snapshot
+    assert seen["fct_bookings_monthly"][0] == ("as_of_month", "DATE")
