@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from forecasts.model import ProphetSettings
 
+# Where the per-series phase runs (forecasts.engine; forecasts.spark).
+ENGINES = ("local", "spark")
+
 
 @dataclass(frozen=True)
 class ForecastConfig:
@@ -28,6 +31,10 @@ class ForecastConfig:
             to score interval coverage.
         seed: Seed of the sample paths; with it, every output is reproducible.
         outlier_threshold: Robust z-score above which a month is an outlier.
+        engine: Where the per-series phase runs: ``local`` (this process, or the worker
+            processes of ``n_jobs``/``executor``) or ``spark`` (one Spark job on the active
+            session or on ``$SALESPLAN_SPARK_MASTER``; ``forecasts.spark``). Both give
+            identical results.
     """
 
     backtest_offsets: tuple[int, ...] = (18, 12)
@@ -38,6 +45,7 @@ class ForecastConfig:
     backtest_paths: int = 200
     seed: int = 0
     outlier_threshold: float = 5.0
+    engine: str = "local"
 
     def __post_init__(self) -> None:
         if any(offset < 1 for offset in self.backtest_offsets):
@@ -48,3 +56,5 @@ class ForecastConfig:
             raise ValueError(f"n_paths and backtest_paths must be >= 10, got {self}")
         if self.weight_power < 0:
             raise ValueError(f"weight_power must be >= 0, got {self.weight_power}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {self.engine!r}")

@@ -376,6 +376,10 @@ def _per_series(
     executor: concurrent.futures.Executor | None,
 ) -> list[SeriesResult]:
     task = (backtest_origins, final_origin, horizon, config)
+    if config.engine == "spark":  # pyspark is imported only when asked for
+        from forecasts import spark
+
+        return spark.map_series(series, _run_chunk, task)
     if executor is None and n_jobs <= 1:
         return _run_chunk(series, *task)
     workers = getattr(executor, "_max_workers", n_jobs)
