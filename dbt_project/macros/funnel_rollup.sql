@@ -22,12 +22,18 @@
     rollup ({{ rollup_keys()[:depth - 1] | join(', ') }}), cube (deal_type)
 {%- endmacro %}
 
-{#- The level name of a grouping-sets row. grouping() sets one bit per rolled-up key, the
-    first key being the most significant: a row that keeps the first `size` of `n` keys has
-    the low `n - size` bits set. -#}
+{#- The level name of a grouping-sets row, from a bit mask with one bit per rolled-up key (set
+    when the key is rolled up), the first key being the most significant: a row that keeps the
+    first `size` of `n` keys has the low `n - size` bits set. The mask is summed from one-key
+    grouping() calls because Spark's grouping_id() must name every grouping column, deal_type
+    included, while DuckDB's grouping() of several keys is not Spark SQL. -#}
 {% macro rollup_level(depth=5) -%}
     {%- set keys = rollup_keys()[:depth - 1] -%}
-    case grouping({{ keys | join(', ') }})
+    case (
+        {%- for key in keys %}
+        {{ '+ ' if not loop.first }}grouping({{ key }}) * {{ 2 ** (keys | length - loop.index) }}
+        {%- endfor %}
+    )
         {%- for size in range(depth) %}
         when {{ 2 ** (depth - 1 - size) - 1 }} then '{{ rollup_level_names()[size] }}'
         {%- endfor %}

@@ -31,7 +31,9 @@ converted as (
     left join fx_rates
         on
             invoices.currency = fx_rates.currency
-            and cast(date_trunc('month', invoices.invoice_date) as date) = fx_rates.rate_month
+            and cast(
+                {{ dbt.date_trunc('month', 'invoices.invoice_date') }} as date
+            ) = fx_rates.rate_month
 )
 
 select

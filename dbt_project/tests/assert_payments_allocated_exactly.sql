@@ -31,7 +31,9 @@ converted as (
     left join fx_rates
         on
             payments.currency = fx_rates.currency
-            and cast(date_trunc('month', payments.paid_at) as date) = fx_rates.rate_month
+            and cast(
+                {{ dbt.date_trunc('month', 'payments.paid_at') }} as date
+            ) = fx_rates.rate_month
 )
 
 select

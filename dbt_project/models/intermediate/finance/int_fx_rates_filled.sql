@@ -19,11 +19,7 @@ currency_first_months as (
 month_spine as (
     select
         currency,
-        unnest(
-            generate_series(
-                first_rate_month, {{ as_of_month_plus(-1) }}, interval 1 month
-            )
-        ) as rate_month
+        {{ date_series('first_rate_month', as_of_month_plus(-1), 'month') }} as rate_month
     from currency_first_months
 ),
 
@@ -46,11 +42,11 @@ carried_forward as (
     select
         currency,
         rate_month,
-        last_value(published_rate ignore nulls) over (
+        {{ last_value_ignore_nulls('published_rate') }} over (
             partition by currency order by rate_month
             rows between unbounded preceding and current row
         ) as rate_to_reporting_currency,
-        last_value(published_rate_month ignore nulls) over (
+        {{ last_value_ignore_nulls('published_rate_month') }} over (
             partition by currency order by rate_month
             rows between unbounded preceding and current row
         ) as source_rate_month

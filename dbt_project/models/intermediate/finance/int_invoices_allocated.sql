@@ -19,7 +19,7 @@ fx_rates as (
 converted as (
     select
         invoices.*,
-        cast(date_trunc('month', invoices.invoice_date) as date) as invoice_month,
+        cast({{ dbt.date_trunc('month', 'invoices.invoice_date') }} as date) as invoice_month,
         {{ to_reporting_currency(
             'invoices.amount', 'invoices.currency', 'fx_rates.rate_to_reporting_currency'
         ) }} as amount_reporting
@@ -27,7 +27,9 @@ converted as (
     left join fx_rates
         on
             invoices.currency = fx_rates.currency
-            and cast(date_trunc('month', invoices.invoice_date) as date) = fx_rates.rate_month
+            and cast(
+                {{ dbt.date_trunc('month', 'invoices.invoice_date') }} as date
+            ) = fx_rates.rate_month
 ),
 
 weighted as (
@@ -43,9 +45,9 @@ weighted as (
         order_lines.channel,
         order_lines.deal_type,
         order_lines.partner_id,
-        cast(round(converted.amount_reporting * 100) as hugeint) as invoice_cents,
-        cast(round(order_lines.net_amount * 100) as hugeint) as line_cents,
-        sum(cast(round(order_lines.net_amount * 100) as hugeint)) over (
+        cast(round(converted.amount_reporting * 100) as {{ type_cents() }}) as invoice_cents,
+        cast(round(order_lines.net_amount * 100) as {{ type_cents() }}) as line_cents,
+        sum(cast(round(order_lines.net_amount * 100) as {{ type_cents() }})) over (
             partition by converted.invoice_id
         ) as order_cents,
         count(*) over (partition by converted.invoice_id) as order_line_count

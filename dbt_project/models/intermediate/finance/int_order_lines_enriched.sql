@@ -25,7 +25,7 @@ fx_rates as (
 ordered as (
     select
         *,
-        cast(date_trunc('month', order_date) as date) as order_month,
+        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as order_month,
         -- The account's first order, and the first line of it: a new customer is counted
         -- once, on that line.
         first_value(order_id) over (

@@ -23,7 +23,7 @@ fx_rates as (
 converted as (
     select
         payments.*,
-        cast(date_trunc('month', payments.paid_at) as date) as paid_month,
+        cast({{ dbt.date_trunc('month', 'payments.paid_at') }} as date) as paid_month,
         {{ to_reporting_currency(
             'payments.amount', 'payments.currency', 'fx_rates.rate_to_reporting_currency'
         ) }} as amount_reporting
@@ -31,7 +31,9 @@ converted as (
     left join fx_rates
         on
             payments.currency = fx_rates.currency
-            and cast(date_trunc('month', payments.paid_at) as date) = fx_rates.rate_month
+            and cast(
+                {{ dbt.date_trunc('month', 'payments.paid_at') }} as date
+            ) = fx_rates.rate_month
 ),
 
 weighted as (
@@ -49,9 +51,9 @@ weighted as (
         order_lines.channel,
         order_lines.deal_type,
         order_lines.partner_id,
-        cast(round(converted.amount_reporting * 100) as hugeint) as payment_cents,
-        cast(round(order_lines.net_amount * 100) as hugeint) as line_cents,
-        sum(cast(round(order_lines.net_amount * 100) as hugeint)) over (
+        cast(round(converted.amount_reporting * 100) as {{ type_cents() }}) as payment_cents,
+        cast(round(order_lines.net_amount * 100) as {{ type_cents() }}) as line_cents,
+        sum(cast(round(order_lines.net_amount * 100) as {{ type_cents() }})) over (
             partition by converted.payment_id
         ) as order_cents,
         count(*) over (partition by converted.payment_id) as order_line_count
@@ -96,8 +98,10 @@ final as (
         paid_month,
         invoice_date,
         due_date,
-        paid_at - invoice_date as delay_days,
-        paid_at - due_date as days_past_due,
+        {{ dbt.datediff('invoice_date', 'paid_at', 'day') }}
+            as delay_days,
+        {{ dbt.datediff('due_date', 'paid_at', 'day') }}
+            as days_past_due,
 
         ---------- amounts
         cast(cast(allocated_cents as decimal(18, 0)) * 0.01 as decimal(18, 2)) as collected_amount

@@ -52,7 +52,7 @@ joined as (
 attributed as (
     select
         ---------- segment
-        cast(date_trunc('month', occurred_at) as date) as activity_month,
+        cast({{ dbt.date_trunc('month', 'occurred_at') }} as date) as activity_month,
         rep_id,
         attributed_to,
         case attributed_to

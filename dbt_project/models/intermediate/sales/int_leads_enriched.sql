@@ -45,7 +45,7 @@ final as (
 
         ---------- funnel timestamps
         created_at,
-        cast(date_trunc('month', created_at) as date) as created_month,
+        cast({{ dbt.date_trunc('month', 'created_at') }} as date) as created_month,
         mql_at,
         sql_at,
         disqualified_at,
@@ -55,9 +55,12 @@ final as (
         opportunity_amount,
 
         ---------- step lags in calendar days
-        cast(mql_at as date) - cast(created_at as date) as lead_to_mql_days,
-        cast(sql_at as date) - cast(mql_at as date) as mql_to_sql_days,
-        cast(opportunity_created_at as date) - cast(sql_at as date) as sql_to_opportunity_days
+        {{ dbt.datediff('cast(created_at as date)', 'cast(mql_at as date)', 'day') }}
+            as lead_to_mql_days,
+        {{ dbt.datediff('cast(mql_at as date)', 'cast(sql_at as date)', 'day') }}
+            as mql_to_sql_days,
+        {{ dbt.datediff('cast(sql_at as date)', 'cast(opportunity_created_at as date)', 'day') }}
+            as sql_to_opportunity_days
     from joined
 )
 

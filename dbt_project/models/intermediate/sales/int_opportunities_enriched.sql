@@ -14,10 +14,10 @@ fx_rates as (
 dated as (
     select
         *,
-        cast(date_trunc('month', created_at) as date) as created_month,
-        cast(date_trunc('month', close_date) as date) as close_month,
+        cast({{ dbt.date_trunc('month', 'created_at') }} as date) as created_month,
+        cast({{ dbt.date_trunc('month', 'close_date') }} as date) as close_month,
         least(
-            cast(date_trunc('month', close_date) as date), {{ as_of_month_plus(-1) }}
+            cast({{ dbt.date_trunc('month', 'close_date') }} as date), {{ as_of_month_plus(-1) }}
         ) as fx_month
     from opportunities
 ),
@@ -61,7 +61,9 @@ final as (
         created_month,
         close_date,
         case when is_closed then close_month end as close_month,
-        case when is_closed then close_date - cast(created_at as date) end as cycle_days,
+        case
+            when is_closed then {{ dbt.datediff('cast(created_at as date)', 'close_date', 'day') }}
+        end as cycle_days,
 
         ---------- amounts
         amount,

@@ -17,7 +17,8 @@ windowed as (
     select
         *,
         cast(
-            created_month + to_months({{ var('opportunity_cohort_maturity_months') }}) as date
+            {{ dbt.dateadd('month', var('opportunity_cohort_maturity_months'), 'created_month') }}
+            as date
         ) as window_end_month
     from opportunities
 ),

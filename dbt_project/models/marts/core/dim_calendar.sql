@@ -28,35 +28,34 @@ first_dates as (
 bounds as (
     select
         cast(
-            date_trunc(
-                'year',
-                coalesce(min(first_date), {{ as_of_month_plus(-12) }})
-            ) as date
+            {{ dbt.date_trunc(
+                'year', 'coalesce(min(first_date), ' ~ as_of_month_plus(-12) ~ ')'
+            ) }} as date
         ) as first_day,
-        cast(
-            make_date(year({{ as_of_month() }}) + 3, 12, 31) as date
-        ) as last_day
+        date '{{ as_of_month_value()[:4] | int + 3 }}-12-31' as last_day
     from first_dates
 ),
 
 days as (
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date_day
+    select {{ date_series('first_day', 'last_day', 'day') }} as date_day
     from bounds
 ),
 
 attributes as (
     select
         date_day,
-        cast(date_trunc('month', date_day) as date) as month,
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month,
         year(date_day) as year,
         quarter(date_day) as quarter,
         month(date_day) as month_of_year,
         day(date_day) as day_of_month,
-        isodow(date_day) as day_of_week,
-        isodow(date_day) >= 6 as is_weekend,
-        isoyear(date_day) as iso_year,
+        {{ iso_day_of_week('date_day') }} as day_of_week,
+        {{ iso_day_of_week('date_day') }} >= 6 as is_weekend,
+        {{ iso_year('date_day') }} as iso_year,
         weekofyear(date_day) as iso_week,
-        cast(date_day - cast(isodow(date_day) - 1 as integer) as date) as week_start,
+        cast(
+            {{ dbt.dateadd('day', '1 - ' ~ iso_day_of_week('date_day'), 'date_day') }} as date
+        ) as week_start,
         -- A fiscal year that starts after January is named by the calendar year it ends in.
         year(date_day) + case
             when
@@ -67,6 +66,13 @@ attributes as (
         end as fiscal_year,
         (month(date_day) - {{ var('fiscal_year_start_month') }} + 12) % 12 + 1 as fiscal_month
     from days
+),
+
+fiscal_quarters as (
+    select
+        *,
+        {{ integer_divide('fiscal_month - 1', 3) }} + 1 as fiscal_quarter
+    from attributes
 ),
 
 final as (
@@ -81,16 +87,16 @@ final as (
         is_weekend,
         cast(iso_year as integer) as iso_year,
         cast(iso_week as integer) as iso_week,
-        format('{:04d}-W{:02d}', iso_year, iso_week) as iso_week_label,
+        printf('%04d-W%02d', iso_year, iso_week) as iso_week_label,
         week_start,
         cast(fiscal_year as integer) as fiscal_year,
-        cast((fiscal_month - 1) // 3 + 1 as integer) as fiscal_quarter,
+        cast(fiscal_quarter as integer) as fiscal_quarter,
         cast(fiscal_month as integer) as fiscal_month,
-        format('{:d}-Q{:d}', fiscal_year, (fiscal_month - 1) // 3 + 1) as fiscal_quarter_label,
+        printf('%d-Q%d', fiscal_year, fiscal_quarter) as fiscal_quarter_label,
         month < {{ as_of_month() }} as is_closed_month,
         month = {{ as_of_month() }} as is_as_of_month,
         {{ as_of_month() }} as as_of_month
-    from attributes
+    from fiscal_quarters
 )
 
 select * from final

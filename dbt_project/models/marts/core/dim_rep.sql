@@ -9,8 +9,20 @@ reps as (
 measured as (
     select
         *,
-        cast(date_trunc('month', hire_date) as date) as hire_month,
-        cast(date_trunc('month', end_date) as date) as end_month
+        cast({{ dbt.date_trunc('month', 'hire_date') }} as date) as hire_month,
+        -- Tenure counts up to the as-of month, or to the leaving month for leavers; employment
+        -- counts every closed month with at least one day employed.
+        least(
+            {{ as_of_month() }},
+            coalesce(cast({{ dbt.date_trunc('month', 'end_date') }} as date), {{ as_of_month() }})
+        ) as tenure_end_month,
+        least(
+            {{ as_of_month() }},
+            coalesce(
+                cast({{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'end_date')) }} as date),
+                {{ as_of_month() }}
+            )
+        ) as employed_end_month
     from reps
 ),
 
@@ -28,14 +40,7 @@ final as (
         -- Months from the hire month to the as-of month (to the leaving month for leavers):
         -- a rep hired on any day of January is in tenure month 2 in March's plan.
         cast(
-            greatest(
-                date_diff(
-                    'month',
-                    hire_month,
-                    least({{ as_of_month() }}, coalesce(end_month, {{ as_of_month() }}))
-                ),
-                0
-            ) as integer
+            greatest({{ dbt.datediff('hire_month', 'tenure_end_month', 'month') }}, 0) as integer
         ) as tenure_months,
         coalesce(
             hire_date < {{ as_of_month() }}
@@ -44,17 +49,7 @@ final as (
         ) as is_active,
         -- Closed months (before the as-of month) with at least one day employed.
         cast(
-            greatest(
-                date_diff(
-                    'month',
-                    hire_month,
-                    least(
-                        {{ as_of_month() }},
-                        coalesce(cast(end_month + interval 1 month as date), {{ as_of_month() }})
-                    )
-                ),
-                0
-            ) as integer
+            greatest({{ dbt.datediff('hire_month', 'employed_end_month', 'month') }}, 0) as integer
         ) as active_months,
         {{ as_of_month() }} as as_of_month
     from measured

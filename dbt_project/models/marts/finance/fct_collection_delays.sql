@@ -32,14 +32,16 @@ aggregated as (
         deal_type,
         count(distinct payment_id) as n_payments,
         cast(sum(collected_amount) as decimal(18, 2)) as collected_amount,
-        round(quantile_cont(delay_days, 0.25), 2) as delay_days_p25,
-        round(quantile_cont(delay_days, 0.50), 2) as delay_days_p50,
-        round(quantile_cont(delay_days, 0.75), 2) as delay_days_p75,
-        round(quantile_cont(delay_days, 0.90), 2) as delay_days_p90,
-        sum(collected_amount * delay_days) / nullif(sum(collected_amount), 0)
-            as amount_weighted_delay_days,
-        sum(collected_amount) filter (where days_past_due > 0)
-        / nullif(sum(collected_amount), 0) as late_share
+        round({{ quantile_cont('delay_days', 0.25) }}, 2) as delay_days_p25,
+        round({{ quantile_cont('delay_days', 0.50) }}, 2) as delay_days_p50,
+        round({{ quantile_cont('delay_days', 0.75) }}, 2) as delay_days_p75,
+        round({{ quantile_cont('delay_days', 0.90) }}, 2) as delay_days_p90,
+        -- Ratios of money are doubles (DuckDB divides decimals in double anyway; Spark would
+        -- keep a decimal of its own precision), so both engines compute the same value.
+        cast(sum(collected_amount * delay_days) as double)
+        / nullif(cast(sum(collected_amount) as double), 0) as amount_weighted_delay_days,
+        cast(sum(collected_amount) filter (where days_past_due > 0) as double)
+        / nullif(cast(sum(collected_amount) as double), 0) as late_share
     from window_payments
     group by {{ rollup_group_by(depth=4) }}
     having not {{ rollup_has_null_key(depth=4) }}

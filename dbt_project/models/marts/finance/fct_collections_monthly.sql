@@ -21,7 +21,7 @@ unioned as (
         deal_type,
         partner_id,
         invoice_id,
-        cast(null as varchar) as payment_id,
+        cast(null as {{ dbt.type_string() }}) as payment_id,
         invoiced_amount,
         cast(0 as decimal(18, 2)) as collected_amount
     from invoices
@@ -35,7 +35,7 @@ unioned as (
         channel,
         deal_type,
         partner_id,
-        cast(null as varchar) as invoice_id,
+        cast(null as {{ dbt.type_string() }}) as invoice_id,
         payment_id,
         cast(0 as decimal(18, 2)) as invoiced_amount,
         collected_amount

@@ -78,10 +78,7 @@ month_spine as (
     select
         level,
         region,
-        cast(
-            unnest(generate_series(first_month, {{ as_of_month_plus(-1) }}, interval 1 month))
-            as date
-        ) as month
+        {{ date_series('first_month', as_of_month_plus(-1), 'month') }} as month
     from level_first_months
 ),
 
@@ -112,8 +109,9 @@ running as (
             rows between 2 preceding and current row
         ) as invoiced_last_3_months,
         row_number() over (partition by level, region order by month) as month_number,
-        cast(month + interval 1 month as date) - cast(month - interval 2 month as date)
-            as days_in_last_3_months
+        {{ dbt.datediff(
+            dbt.dateadd('month', -2, 'month'), dbt.dateadd('month', 1, 'month'), 'day'
+        ) }} as days_in_last_3_months
     from dense
 ),
 
@@ -128,12 +126,10 @@ final as (
         -- The first two months have less than three months of invoices behind them.
         case
             when month_number >= 3
-                then cast(
-                    receivables_amount
-                    / nullif(invoiced_last_3_months, 0)
+                then
+                    cast(receivables_amount as double)
+                    / nullif(cast(invoiced_last_3_months as double), 0)
                     * days_in_last_3_months
-                    as double
-                )
         end as dso_days,
         {{ as_of_month() }} as as_of_month
     from running

@@ -70,8 +70,8 @@ final as (
     select
         *,
         cast(ordered_amount - won_amount_with_orders as decimal(18, 2)) as difference_amount,
-        (ordered_amount - won_amount_with_orders)
-        / nullif(won_amount_with_orders, 0) as relative_difference,
+        cast(ordered_amount - won_amount_with_orders as double)
+        / nullif(cast(won_amount_with_orders as double), 0) as relative_difference,
         coalesce(
             abs(ordered_amount - won_amount_with_orders)
             <= {{ var('reconciliation_tolerance') }} * won_amount_with_orders,

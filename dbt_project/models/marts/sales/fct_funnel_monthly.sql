@@ -26,7 +26,7 @@ steps as (
         channel,
         deal_type,
         rep_id,
-        cast(null as varchar) as partner_id,
+        cast(null as {{ dbt.type_string() }}) as partner_id,
         'leads' as step,
         1 as step_count,
         cast(0 as decimal(18, 2)) as won_amount
@@ -35,13 +35,13 @@ steps as (
     union all
 
     select
-        cast(date_trunc('month', mql_at) as date) as month,
+        cast({{ dbt.date_trunc('month', 'mql_at') }} as date) as month,
         region,
         product_line,
         channel,
         deal_type,
         rep_id,
-        cast(null as varchar) as partner_id,
+        cast(null as {{ dbt.type_string() }}) as partner_id,
         'mqls' as step,
         1 as step_count,
         cast(0 as decimal(18, 2)) as won_amount
@@ -51,13 +51,13 @@ steps as (
     union all
 
     select
-        cast(date_trunc('month', sql_at) as date) as month,
+        cast({{ dbt.date_trunc('month', 'sql_at') }} as date) as month,
         region,
         product_line,
         channel,
         deal_type,
         rep_id,
-        cast(null as varchar) as partner_id,
+        cast(null as {{ dbt.type_string() }}) as partner_id,
         'sqls' as step,
         1 as step_count,
         cast(0 as decimal(18, 2)) as won_amount

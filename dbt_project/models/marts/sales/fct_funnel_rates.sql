@@ -304,10 +304,10 @@ aggregated as (
         cast(median(mql_to_sql_days) as double) as mql_to_sql_days,
         cast(median(sql_to_opportunity_days) as double) as sql_to_opportunity_days,
         count(cycle_days) as n_cycle_deals,
-        round(quantile_cont(cycle_days, 0.25), 2) as cycle_days_p25,
-        round(quantile_cont(cycle_days, 0.50), 2) as cycle_days_p50,
-        round(quantile_cont(cycle_days, 0.75), 2) as cycle_days_p75,
-        round(quantile_cont(cycle_days, 0.90), 2) as cycle_days_p90,
+        round({{ quantile_cont('cycle_days', 0.25) }}, 2) as cycle_days_p25,
+        round({{ quantile_cont('cycle_days', 0.50) }}, 2) as cycle_days_p50,
+        round({{ quantile_cont('cycle_days', 0.75) }}, 2) as cycle_days_p75,
+        round({{ quantile_cont('cycle_days', 0.90) }}, 2) as cycle_days_p90,
         cast(sum(n_opportunities_created_in_window) as bigint)
             as n_opportunities_created_in_window,
         cast(sum(n_won_in_window) as bigint) as n_won_in_window,
@@ -346,7 +346,7 @@ rated as (
 
         ---------- win rate and deal size (mature opportunity cohorts)
         n_won / nullif(n_opportunities_closed, 0) as win_rate,
-        cast(round(won_amount / nullif(n_won, 0), 2) as decimal(18, 2)) as avg_won_amount,
+        {{ divide_to_the_fen('won_amount', 'n_won') }} as avg_won_amount,
         n_opportunities_closed,
         n_won,
         won_amount,

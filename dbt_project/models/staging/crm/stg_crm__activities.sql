@@ -5,20 +5,19 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['activity_id']) }}
+    {{ keep_latest_extract('source', ['activity_id']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(activity_id as varchar) as activity_id,
-        cast(rep_id as varchar) as rep_id,
-        cast(lead_id as varchar) as lead_id,
-        cast(opportunity_id as varchar) as opportunity_id,
+        cast(activity_id as {{ dbt.type_string() }}) as activity_id,
+        cast(rep_id as {{ dbt.type_string() }}) as rep_id,
+        cast(lead_id as {{ dbt.type_string() }}) as lead_id,
+        cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
 
         ---------- categories
-        cast(activity_type as varchar) as activity_type,
+        cast(activity_type as {{ dbt.type_string() }}) as activity_type,
 
         ---------- timestamps
         cast(occurred_at as timestamp) as occurred_at,

@@ -5,21 +5,20 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['lead_id']) }}
+    {{ keep_latest_extract('source', ['lead_id']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(lead_id as varchar) as lead_id,
-        cast(owner_rep_id as varchar) as owner_rep_id,
-        cast(converted_opportunity_id as varchar) as converted_opportunity_id,
+        cast(lead_id as {{ dbt.type_string() }}) as lead_id,
+        cast(owner_rep_id as {{ dbt.type_string() }}) as owner_rep_id,
+        cast(converted_opportunity_id as {{ dbt.type_string() }}) as converted_opportunity_id,
 
         ---------- categories
-        cast(source_channel as varchar) as source_channel,
-        cast(region as varchar) as region,
-        cast(product_line as varchar) as product_line,
+        cast(source_channel as {{ dbt.type_string() }}) as source_channel,
+        cast(region as {{ dbt.type_string() }}) as region,
+        cast(product_line as {{ dbt.type_string() }}) as product_line,
 
         ---------- timestamps
         cast(created_at as timestamp) as created_at,

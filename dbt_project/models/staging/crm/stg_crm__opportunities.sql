@@ -5,25 +5,24 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['opportunity_id']) }}
+    {{ keep_latest_extract('source', ['opportunity_id']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(opportunity_id as varchar) as opportunity_id,
-        cast(account_id as varchar) as account_id,
-        cast(owner_rep_id as varchar) as owner_rep_id,
-        cast(partner_id as varchar) as partner_id,
+        cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(owner_rep_id as {{ dbt.type_string() }}) as owner_rep_id,
+        cast(partner_id as {{ dbt.type_string() }}) as partner_id,
 
         ---------- categories
-        cast(stage as varchar) as stage,
-        cast(product_line as varchar) as product_line,
-        cast(region as varchar) as region,
-        cast(channel as varchar) as channel,
-        cast(deal_type as varchar) as deal_type,
-        cast(currency as varchar) as currency,
+        cast(stage as {{ dbt.type_string() }}) as stage,
+        cast(product_line as {{ dbt.type_string() }}) as product_line,
+        cast(region as {{ dbt.type_string() }}) as region,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(deal_type as {{ dbt.type_string() }}) as deal_type,
+        cast(currency as {{ dbt.type_string() }}) as currency,
 
         ---------- numerics
         cast(amount as decimal(18, 2)) as amount,

@@ -5,19 +5,18 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['partner_id']) }}
+    {{ keep_latest_extract('source', ['partner_id']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(partner_id as varchar) as partner_id,
+        cast(partner_id as {{ dbt.type_string() }}) as partner_id,
 
         ---------- names and categories
-        cast(name as varchar) as partner_name,
-        cast(region as varchar) as region,
-        cast(tier as varchar) as tier,
+        cast(name as {{ dbt.type_string() }}) as partner_name,
+        cast(region as {{ dbt.type_string() }}) as region,
+        cast(tier as {{ dbt.type_string() }}) as tier,
 
         ---------- lineage
         _extract_month as extract_month,

@@ -5,22 +5,21 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['rep_id']) }}
+    {{ keep_latest_extract('source', ['rep_id']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(rep_id as varchar) as rep_id,
-        cast(manager_id as varchar) as manager_id,
+        cast(rep_id as {{ dbt.type_string() }}) as rep_id,
+        cast(manager_id as {{ dbt.type_string() }}) as manager_id,
 
         ---------- names and categories
-        cast(name as varchar) as rep_name,
-        cast(region as varchar) as region,
-        cast(team as varchar) as team,
-        cast(tier as varchar) as tier,
-        cast(role as varchar) as role,
+        cast(name as {{ dbt.type_string() }}) as rep_name,
+        cast(region as {{ dbt.type_string() }}) as region,
+        cast(team as {{ dbt.type_string() }}) as team,
+        cast(tier as {{ dbt.type_string() }}) as tier,
+        cast(role as {{ dbt.type_string() }}) as role,
 
         ---------- dates
         cast(hire_date as date) as hire_date,

@@ -5,17 +5,16 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['currency', 'month']) }}
+    {{ keep_latest_extract('source', ['currency', 'month']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(currency as varchar) as currency,
+        cast(currency as {{ dbt.type_string() }}) as currency,
 
         ---------- dates
-        cast(date_trunc('month', month) as date) as rate_month,
+        cast({{ dbt.date_trunc('month', 'month') }} as date) as rate_month,
 
         ---------- numerics
         cast(rate_to_reporting_currency as decimal(18, 6)) as rate_to_reporting_currency,

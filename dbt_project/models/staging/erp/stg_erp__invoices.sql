@@ -5,18 +5,17 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['invoice_id']) }}
+    {{ keep_latest_extract('source', ['invoice_id']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(invoice_id as varchar) as invoice_id,
-        cast(order_id as varchar) as order_id,
+        cast(invoice_id as {{ dbt.type_string() }}) as invoice_id,
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
 
         ---------- categories
-        cast(currency as varchar) as currency,
+        cast(currency as {{ dbt.type_string() }}) as currency,
 
         ---------- numerics
         cast(amount as decimal(18, 2)) as amount,

@@ -5,24 +5,23 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['order_id', 'line_no']) }}
+    {{ keep_latest_extract('source', ['order_id', 'line_no']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(order_id as varchar) as order_id,
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
         cast(line_no as bigint) as line_no,
-        cast(account_id as varchar) as account_id,
-        cast(opportunity_id as varchar) as opportunity_id,
-        cast(product_sku as varchar) as product_sku,
-        cast(partner_id as varchar) as partner_id,
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
+        cast(product_sku as {{ dbt.type_string() }}) as product_sku,
+        cast(partner_id as {{ dbt.type_string() }}) as partner_id,
 
         ---------- categories
-        cast(region as varchar) as region,
-        cast(channel as varchar) as channel,
-        cast(currency as varchar) as currency,
+        cast(region as {{ dbt.type_string() }}) as region,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(currency as {{ dbt.type_string() }}) as currency,
 
         ---------- numerics
         cast(quantity as bigint) as quantity,

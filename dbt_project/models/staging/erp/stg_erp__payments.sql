@@ -5,18 +5,17 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['payment_id']) }}
+    {{ keep_latest_extract('source', ['payment_id']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(payment_id as varchar) as payment_id,
-        cast(invoice_id as varchar) as invoice_id,
+        cast(payment_id as {{ dbt.type_string() }}) as payment_id,
+        cast(invoice_id as {{ dbt.type_string() }}) as invoice_id,
 
         ---------- categories
-        cast(currency as varchar) as currency,
+        cast(currency as {{ dbt.type_string() }}) as currency,
 
         ---------- numerics
         cast(amount as decimal(18, 2)) as amount,

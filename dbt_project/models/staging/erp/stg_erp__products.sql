@@ -5,18 +5,17 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['product_sku']) }}
+    {{ keep_latest_extract('source', ['product_sku']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(product_sku as varchar) as product_sku,
+        cast(product_sku as {{ dbt.type_string() }}) as product_sku,
 
         ---------- categories
-        cast(product_line as varchar) as product_line,
-        cast(lifecycle_stage as varchar) as lifecycle_stage,
+        cast(product_line as {{ dbt.type_string() }}) as product_line,
+        cast(lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
 
         ---------- numerics
         cast(list_price as decimal(18, 2)) as list_price,

@@ -5,18 +5,17 @@ source as (
 ),
 
 latest as (
-    select * from source
-    {{ keep_latest_extract(['region']) }}
+    {{ keep_latest_extract('source', ['region']) }}
 ),
 
 final as (
     select
         ---------- ids
-        cast(region as varchar) as region,
+        cast(region as {{ dbt.type_string() }}) as region,
 
         ---------- names
-        cast(name_en as varchar) as region_name_en,
-        cast(name_zh as varchar) as region_name_zh,
+        cast(name_en as {{ dbt.type_string() }}) as region_name_en,
+        cast(name_zh as {{ dbt.type_string() }}) as region_name_zh,
 
         ---------- numerics
         cast(market_potential as decimal(18, 2)) as market_potential,
