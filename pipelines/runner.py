@@ -22,6 +22,10 @@ from salesplan.errors import SalesplanError
 from salesplan.home import SalesplanHome
 
 Progress = Callable[[str], None]
+# Called with the Dagster event type (STEP_START, STEP_SUCCESS, STEP_FAILURE, STEP_SKIPPED) and
+# the step key, in the step's own thread, as the event happens: benchmarks measure each step.
+StepObserver = Callable[[str, str], None]
+STEP_EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
 
 PROGRESS_LOGGER = "salesplan_progress"
 # The process that executes a CLI run, so a later run can tell a run that was killed.
@@ -46,10 +50,11 @@ class RunOutcome:
 class _ProgressHandler(logging.Handler):
     """Turn Dagster's log records into one short line per step and per asset message."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, observer: StepObserver | None = None) -> None:
         # Step events arrive as DEBUG records, so the handler takes every level and filters.
         super().__init__(level=logging.DEBUG)
         self._progress = progress
+        self._observer = observer
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
@@ -57,6 +62,8 @@ class _ProgressHandler(logging.Handler):
         step = meta.get("step_key") or ""
         if event is not None:
             kind = event.event_type_value
+            if self._observer is not None and kind in STEP_EVENTS:
+                self._observer(kind, step)
             if kind == "STEP_START":
                 self._progress(f"{step}: started")
             elif kind == "STEP_SUCCESS":
@@ -75,13 +82,15 @@ class _ProgressHandler(logging.Handler):
             self._progress(f"{step}: {message}" if step else str(message))
 
 
-def progress_logger_def(progress: Progress) -> dg.LoggerDefinition:
-    """A Dagster logger that prints through ``progress``."""
+def progress_logger_def(
+    progress: Progress, observer: StepObserver | None = None
+) -> dg.LoggerDefinition:
+    """A Dagster logger that prints through ``progress`` and reports steps to ``observer``."""
 
     @dg.logger(description="Compact progress lines for the salesplan CLI.")
     def _progress_logger(_init_context: dg.InitLoggerContext) -> logging.Logger:
         logger = logging.Logger(PROGRESS_LOGGER, level=logging.DEBUG)
-        logger.addHandler(_ProgressHandler(progress))
+        logger.addHandler(_ProgressHandler(progress, observer))
         return logger
 
     return _progress_logger
@@ -95,6 +104,7 @@ def execute_job(
     progress: Progress,
     run_config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
+    observer: StepObserver | None = None,
 ) -> RunOutcome:
     """Execute ``job_name`` in this process for a range of as-of partitions.
 
@@ -105,6 +115,7 @@ def execute_job(
         progress: receives one line per step and per asset message.
         run_config: extra run config (merged with the progress logger's).
         tags: extra run tags.
+        observer: told when each step starts and ends (``StepObserver``).
 
     Raises:
         RunFailed: naming the failed steps and their messages.
@@ -117,7 +128,7 @@ def execute_job(
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def(job_name).with_logger_defs(
-        {"salesplan_progress": progress_logger_def(progress)}
+        {"salesplan_progress": progress_logger_def(progress, observer)}
     )
     config = {**(run_config or {}), "loggers": {"salesplan_progress": {}}}
     first, last = partition_range
@@ -212,7 +223,12 @@ def first_as_of_month(home: SalesplanHome) -> str:
 
 
 def ingest(
-    home: SalesplanHome, as_of: str, *, progress: Progress, wait_s: float = 0.0
+    home: SalesplanHome,
+    as_of: str,
+    *,
+    progress: Progress,
+    wait_s: float = 0.0,
+    observer: StepObserver | None = None,
 ) -> RunOutcome:
     """Load and check every extract month up to the one the as-of ``as_of`` re-plan consumes."""
     from pipelines.instance import prepare_dagster_home
@@ -231,6 +247,7 @@ def ingest(
             "ingest_job",
             partition_range=(partition_key_for(first), partition_key_for(as_of)),
             progress=progress,
+            observer=observer,
         )
 
 
@@ -294,11 +311,13 @@ def replan(
     progress: Progress,
     lang: str = "zh",
     wait_s: float = 0.0,
+    observer: StepObserver | None = None,
 ) -> ReplanOutcome:
     """Run the whole re-plan of as-of month ``as_of``.
 
     Extract months before ``as_of - 1`` that were never loaded are ingested first, in one run;
     then ``replan_job`` runs for the as-of partition (it ingests the month ``as_of - 1``).
+    ``observer`` is told when each step of these runs starts and ends.
     """
     from pipelines.defs.dbt.project import ensure_manifest
     from pipelines.defs.replan.landing import extract_months
@@ -334,6 +353,7 @@ def replan(
                         partition_key_for(previous_as_of),
                     ),
                     progress=progress,
+                    observer=observer,
                 )
             )
         runs.append(
@@ -343,6 +363,7 @@ def replan(
                 partition_range=(partition_key_for(as_of), partition_key_for(as_of)),
                 progress=progress,
                 run_config={"ops": {"leadership_report": {"config": {"lang": lang}}}},
+                observer=observer,
             )
         )
     return ReplanOutcome(as_of, home, runs)
