@@ -126,6 +126,7 @@ def execute_job(
     )
 
     from pipelines.definitions import defs
+    from pipelines.lib.dagster_sqlite import relaxed_sqlite_sync
 
     job = defs.resolve_job_def(job_name).with_logger_defs(
         {"salesplan_progress": progress_logger_def(progress, observer)}
@@ -142,6 +143,7 @@ def execute_job(
     log_path = home.root / "logs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{job_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with (
+        relaxed_sqlite_sync(),
         dg.DagsterInstance.get() as instance,
         open(log_path, "a", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),
