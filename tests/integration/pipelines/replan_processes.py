@@ -168,5 +168,5 @@ def reader_loop(serving_link: str, stop: object, results: object) -> None:
                 connection.close()
         except Exception as error:  # every failure is what the test looks for
             errors.append(f"{type(error).__name__}: {error}")
-        time.sleep(0.05)
+        time.sleep(0.1)
     results.put((reads, seen, errors))  # type: ignore[attr-defined]

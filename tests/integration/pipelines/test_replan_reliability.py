@@ -27,21 +27,23 @@ from replan_processes import (
     run_cli,
 )
 
-# Where the kills land: just after each stage starts, plus a random delay so the exact point
-# inside the stage varies. Publication gets three kills (before, around and after its switch).
+# Where the kills land: just after a stage starts, plus a random delay so the exact point
+# inside the stage varies. Early kills are cheap, late ones cost a near-complete run, so the
+# stages before dbt's end get more of the ten; the last kill lands after the switch, while
+# the report is written.
 KILL_POINTS = (
     ("crm_opportunities_raw: started", 0.5),
+    ("crm_activities_raw: started", 0.2),
     ("erp_payments_raw: started", 0.2),
     ("salesplan_dbt_models: started", 1.0),
     ("salesplan_dbt_models: started", 8.0),
+    ("salesplan_dbt_models: started", 15.0),
     ("forecast_version: started", 1.0),
     ("plan_version: started", 1.0),
-    ("bi_publication: started", 0.0),
     ("bi_publication: started", 0.4),
     ("bi_publication: done", 0.0),
-    ("leadership_report: started", 0.2),
 )
-READERS = 4
+READERS = 3
 
 
 @dataclass
