@@ -11,4 +11,5 @@ uv sync --frozen
 bash scripts/install-chromium.sh
 uv run --frozen ruff check .
 uv run --frozen ruff format --check .
+(cd dbt_project && uv run --frozen sqlfluff lint models tests macros)
 uv run --frozen pytest "$@"
