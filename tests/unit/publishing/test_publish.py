@@ -161,3 +161,44 @@ def test_a_schema_check_failure_stops_the_publication_before_the_switch(warehous
         publish(warehouse, published, dt.date(2026, 11, 1), TABLES, check_schema=refuse_target_plan)
     assert current_snapshot(published) == good.snapshot
     assert seen["fct_bookings_monthly"][0] == ("as_of_month", "DATE")
+
+
+def _serving_matches_files(snapshot):
+    reader = duckdb.connect(str(snapshot / "salesplan.duckdb"), read_only=True)
+    try:
+        for table in ("fct_bookings_monthly", "target_plan"):
+            files = [str(path) for path in sorted((snapshot / table).glob("*.parquet"))]
+            served = reader.execute(f"select * from {table} order by all").fetchall()
+            in_files = reader.execute("select * from read_parquet(?) order by all", [files])
+            assert served == in_files.fetchall(), table
+    finally:
+        reader.close()
+
+
+def test_the_serving_file_holds_exactly_the_snapshots_files_after_a_replay(warehouse, tmp_path):
+    # Regression guard for the incremental serving file: each publication copies the previous
+    # serving file and replaces only its own month's rows.
+    published = tmp_path / "published"
+    for month, bookings in ((10, 100), (11, 200), (10, 150), (12, 300)):
+        _replan(warehouse, dt.date(2026, month, 1), bookings)
+        publication = publish(warehouse, published, dt.date(2026, month, 1), TABLES)
+        _serving_matches_files(publication.snapshot)
+    reader = duckdb.connect(str(publication.serving_file), read_only=True)
+    totals = reader.execute(
+        "select as_of_month, sum(adjusted_target) from target_plan group by 1 order by 1"
+    ).fetchall()
+    reader.close()
+    assert [(month.month, int(total)) for month, total in totals] == [
+        (10, 1500),
+        (11, 2000),
+        (12, 3000),
+    ]
+
+
+def test_a_table_new_to_the_contract_is_built_from_all_its_files(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    publish(warehouse, published, dt.date(2026, 10, 1), TABLES[:1])
+    _replan(warehouse, dt.date(2026, 11, 1), 200)
+    second = publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
+    _serving_matches_files(second.snapshot)
