@@ -20,6 +20,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,13 +119,24 @@ def load_profile(path: str | Path) -> SourceProfile:
         ProfileError: naming the file and key of the first problem found.
     """
     path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ProfileError(
+            f"profiles/{path.name}", None, "not UTF-8 text", "save the profile as UTF-8"
+        ) from None
+    return _parse_profile(path, text)
+
+
+# Each of the 15 ingestion assets of a run discovers every profile, and parsing and validating
+# one costs ~4 ms; keyed by the file's text, an edited profile is parsed again.
+@lru_cache(maxsize=512)
+def _parse_profile(path: Path, text: str) -> SourceProfile:
     label = f"profiles/{path.name}"
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_ProfileLoader)
+        document = yaml.load(text, Loader=_ProfileLoader)
     except yaml.YAMLError as error:
         raise ProfileError(label, None, f"not valid YAML: {error}") from None
-    except UnicodeDecodeError:
-        raise ProfileError(label, None, "not UTF-8 text", "save the profile as UTF-8") from None
     if not isinstance(document, dict):
         raise ProfileError(label, None, "must be a mapping of keys (profile, entity, ...)")
     return _ProfileParser(label, path, document).parse()
