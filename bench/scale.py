@@ -1,0 +1,729 @@
+"""Scale benchmark: the monthly re-plan and a 12-month backfill at the demo sizes, per stage.
+
+Usage::
+
+    uv run --frozen python bench/scale.py --sizes default large xlarge [--homes DIR] [--reuse]
+        [--backfill-months 12] [--series-sizes xlarge] [--update-baseline]
+
+For every size, in this order (each phase in its own child process, as a user would run it):
+
+1. ``generate``: the demo extracts into ``<homes>/<size>`` (skipped with ``--reuse`` when the
+   home already has extracts: generating ``xlarge`` takes about 15 minutes);
+2. ``backfill``: from an empty warehouse, ``salesplan backfill`` of the 12 as-of months before
+   the last one, in one process (the first month loads the history extract);
+3. ``one month``: the last as-of month in a fresh process, like ``salesplan run``: start-up,
+   then ingest of the new extract month, checks, dbt, forecast, re-decompose, publish, report;
+4. ``series`` (sizes in ``--series-sizes``): the forecast engine on bookings per
+   region x product line x rep read from that size's marts, with the cost per series and the
+   parallel efficiency from 1 to 2 worker processes.
+
+Per stage it prints wall time, CPU time (the process and the children it waited for: dbt, the
+forecast workers) and peak memory (the stage's own high-water mark, or the sampled memory of
+the process tree when subprocesses held more; see ``bench/benchkit.py``). ``checks`` is the
+part of the ingest steps spent in the GX suites and the warehouse checks (their CPU time is
+apportioned by wall time); ``orchestration`` is Dagster's share of the run outside the steps;
+``startup`` is the interpreter, the imports and loading the code location.
+
+Then the scaling exponent: the log-log slope of time against data size (rows in the
+extracts) between consecutive sizes, for the total and per stage, and the ratio of every stage
+to ``bench/baseline.json`` (written by ``--update-baseline``), so a slowdown shows in review.
+
+Timings come from a shared 2-core machine: the load average is printed with every phase, and
+wall times taken while it exceeds the cores are provisional (CPU times stay comparable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchkit import (
+    Measure,
+    StageMeter,
+    TreeSampler,
+    describe_machine,
+    load_average,
+    machine,
+    python_env,
+    run_phase,
+)
+
+SCRIPT = Path(__file__).resolve()
+BASELINE = SCRIPT.parent / "baseline.json"
+SIZES = ("small", "default", "large", "xlarge")
+SEED = 7
+END_MONTH = "2026-10"  # the last extract month of the demo; its as-of month is 2026-11
+SIZE_MARKER = "bench_size.json"
+
+STAGES = (
+    "startup",
+    "catch-up",
+    "ingest",
+    "checks",
+    "dbt",
+    "forecast",
+    "re-decompose",
+    "publish",
+    "report",
+    "orchestration",
+)
+STEP_STAGES = {
+    "salesplan_dbt_models": "dbt",
+    "forecast_version": "forecast",
+    "plan_version": "re-decompose",
+    "bi_publication": "publish",
+    "alert_notifications": "publish",
+    "leadership_report": "report",
+    "manager_workbooks": "report",
+}
+# Parts of an ingest step's own timings (its materialization metadata) that are checks: the GX
+# suite and the warehouse checks (keys, references, re-used files).
+CHECK_PARTS = ("validate", "checks")
+
+# Goals on the 2-core, 24 GB machine (issue 7): seconds and MB, per size and scenario.
+GOALS: dict[tuple[str, str], tuple[float | None, float | None]] = {
+    ("default", "one_month"): (60.0, 3 * 1024.0),
+    ("default", "backfill"): (6 * 60.0, None),
+    ("large", "one_month"): (5 * 60.0, 6 * 1024.0),
+    ("xlarge", "one_month"): (None, 16 * 1024.0),
+    ("xlarge", "backfill"): (None, 16 * 1024.0),
+}
+SERIES_GOAL_S = 600.0
+SERIES_MIN = 10_000
+SERIES_KEYS = ("region", "product_line", "rep_id")
+
+
+# ---------------------------------------------------------------------------------- months
+def as_of_months(count: int) -> tuple[list[str], str]:
+    """The ``count`` backfill as-of months and the one-month as-of month after them."""
+    from salesplan.months import add_months, format_month, parse_month
+
+    last = add_months(parse_month(END_MONTH), 1)
+    months = [format_month(add_months(last, offset)) for offset in range(-count, 0)]
+    return months, format_month(last)
+
+
+# ---------------------------------------------------------------------------------- child side
+def stage_of(step: str) -> str:
+    """The stage a Dagster step belongs to."""
+    if step.endswith("_raw"):
+        return "ingest"
+    return STEP_STAGES.get(step, "other")
+
+
+class StepRecorder:
+    """A ``pipelines.runner`` step observer that measures every step with a :class:`StageMeter`."""
+
+    def __init__(self, meter: StageMeter, echo: Callable[[str], None]) -> None:
+        self.meter = meter
+        self.echo = echo
+        self.steps: list[tuple[str, Measure]] = []
+        self._current: str | None = None
+
+    def __call__(self, kind: str, step: str) -> None:
+        """Start measuring at ``STEP_START``; record the step when it ends."""
+        if kind == "STEP_START":
+            self._current = step
+            self.meter.start()
+            return
+        if step != self._current:
+            return
+        measure = self.meter.stop()
+        self._current = None
+        self.steps.append((step, measure))
+        status = "" if kind == "STEP_SUCCESS" else f" ({kind})"
+        self.echo(
+            f"    {step:<34}{measure.wall_s:8.1f} s wall {measure.cpu_s:8.1f} s cpu "
+            f"{measure.peak_mb:8,.0f} MB{status}"
+        )
+
+
+def month_record(
+    as_of: str,
+    outcome: Any,
+    steps: list[tuple[str, Measure]],
+    total: Measure,
+) -> dict[str, Any]:
+    """Turn one re-plan's runs and measured steps into per-stage figures."""
+    stages: dict[str, list[Measure]] = {}
+    position = 0
+    step_figures: dict[str, dict[str, float]] = {}
+    for run in outcome.runs:
+        catch_up = run.job_name != "replan_job"
+        own = steps[position : position + len(run.step_seconds)]
+        position += len(own)
+        for step, measure in own:
+            stage = "catch-up" if catch_up else stage_of(step)
+            step_figures[f"{run.job_name}/{step}"] = measure.to_dict()
+            if stage != "ingest":
+                stages.setdefault(stage, []).append(measure)
+                continue
+            seconds = run.materializations.get(step, {}).get("seconds") or {}
+            checks = min(sum(float(seconds.get(part, 0.0)) for part in CHECK_PARTS), measure.wall_s)
+            share = checks / measure.wall_s if measure.wall_s else 0.0
+            stages.setdefault("checks", []).append(
+                Measure(checks, measure.cpu_s * share, measure.peak_mb)
+            )
+            stages.setdefault("ingest", []).append(
+                Measure(measure.wall_s - checks, measure.cpu_s * (1 - share), measure.peak_mb)
+            )
+    combined = {stage: Measure.combine(measures) for stage, measures in stages.items()}
+    in_steps = Measure.combine(list(combined.values()))
+    combined["orchestration"] = Measure(
+        max(total.wall_s - in_steps.wall_s, 0.0), max(total.cpu_s - in_steps.cpu_s, 0.0), 0.0
+    )
+    return {
+        "as_of": as_of,
+        "total": Measure(total.wall_s, total.cpu_s, max(total.peak_mb, in_steps.peak_mb)).to_dict(),
+        "stages": {stage: measure.to_dict() for stage, measure in combined.items()},
+        "steps": step_figures,
+        "runs": [{"job": run.job_name, "wall_s": round(run.seconds, 3)} for run in outcome.runs],
+        "load": round(load_average(), 2),
+    }
+
+
+def replan_phase(home_root: str, months: Sequence[str]) -> dict[str, Any]:
+    """Re-plan ``months`` in order in this process, measuring every step of every run."""
+    from pipelines import runner
+    from salesplan.home import HOME_ENV_VAR, resolve_home
+
+    home = resolve_home(home_root)
+    os.environ[HOME_ENV_VAR] = str(home.root)
+    log_path = home.root / "bench_progress.log"
+    records = []
+    with open(log_path, "a", encoding="utf-8") as log, TreeSampler() as sampler:
+
+        def progress(message: str) -> None:
+            log.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
+            log.flush()
+
+        def echo(line: str) -> None:
+            # stderr: the runner sends this process's stdout to the run's log file.
+            print(line, file=sys.stderr, flush=True)
+
+        meter = StageMeter(sampler)
+        for as_of in months:
+            echo(f"  as-of {as_of} (load average {load_average():.1f})")
+            recorder = StepRecorder(meter, echo)
+            whole = StageMeter(sampler, "month")
+            whole.start()
+            outcome = runner.replan(home, as_of, progress=progress, lang="zh", observer=recorder)
+            total = whole.stop()
+            records.append(month_record(as_of, outcome, recorder.steps, total))
+            echo(f"  as-of {as_of}: {total.wall_s:.1f} s wall, {total.cpu_s:.1f} s cpu")
+    return {"months": records}
+
+
+def generate_phase(home_root: str, size: str) -> dict[str, Any]:
+    """Generate the demo of ``size`` into ``home_root``."""
+    from demodata import generate
+
+    started = time.perf_counter()
+    summary = generate(home_root, size=size, seed=SEED, end_month=END_MONTH)
+    return {
+        "rows": summary.total_rows,
+        "files": len(summary.files),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def series_phase(home_root: str, as_of: str, subset: int) -> dict[str, Any]:
+    """Forecast bookings per region x product line x rep from the marts of ``home_root``.
+
+    The full panel runs on 2 worker processes; a random subset of ``subset`` series runs on 1
+    and on 2 workers for the parallel efficiency ``T1 / (2 x T2)``. Worker start-up (imports,
+    compilation, the first Stan run) is timed apart: it is paid once per run.
+    """
+    import duckdb
+    import numpy as np
+
+    import forecasts
+    from pipelines.defs.forecasts.warehouse import read_history
+    from salesplan.home import resolve_home
+    from salesplan.months import parse_month
+
+    home = resolve_home(home_root)
+    keys = list(SERIES_KEYS)
+    with duckdb.connect(str(home.warehouse), read_only=True) as connection:
+        history = read_history(connection, "bookings", parse_month(as_of), keys)
+    codes = history.groupby(keys, sort=True).ngroup().to_numpy()
+    n_series = int(codes.max()) + 1 if len(codes) else 0
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(n_series, size=min(subset, n_series), replace=False)
+    sample = history[np.isin(codes, chosen)]
+    figures: dict[str, Any] = {"series": n_series, "rows": len(history), "subset": len(chosen)}
+    print(f"  {n_series:,} series ({len(history):,} rows); subset of {len(chosen):,}", flush=True)
+    with TreeSampler() as sampler:
+        meter = StageMeter(sampler)
+        for workers in (1, 2):
+            meter.start()
+            with forecasts.worker_pool(workers) as pool:
+                figures[f"startup_{workers}"] = meter.stop().to_dict()
+                meter.start()
+                forecasts.forecast(sample, as_of, hierarchy=keys, executor=pool)
+                figures[f"subset_{workers}"] = meter.stop().to_dict()
+                subset_figures = figures[f"subset_{workers}"]
+                print(f"  subset on {workers} worker(s): {subset_figures}", flush=True)
+                if workers == 2:
+                    meter.start()
+                    result = forecasts.forecast(history, as_of, hierarchy=keys, executor=pool)
+                    figures["full_2"] = meter.stop().to_dict()
+                    print(f"  all series on 2 workers: {figures['full_2']}", flush=True)
+        figures["tree_peak_mb"] = round(sampler.peak_mb, 1)
+    figures["forecast_rows"] = len(result.forecasts)
+    figures["failures"] = len(result.failures)
+    return figures
+
+
+def run_child(args: argparse.Namespace) -> None:
+    """Run one phase in this (child) process and write its JSON result."""
+    if args.phase == "generate":
+        result = generate_phase(args.home, args.size)
+    elif args.phase == "replan":
+        result = replan_phase(args.home, args.months)
+    else:
+        result = series_phase(args.home, args.months[0], args.subset)
+    Path(args.out).write_text(json.dumps(result), encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------- parent side
+def prepare_home(
+    root: Path, size: str, reuse: bool, env: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """Generate the demo into ``root`` (or reuse it) and empty everything but the landing."""
+    marker = root / SIZE_MARKER
+    extracts = root / "landing" / "extracts"
+    generated = None
+    if reuse and extracts.is_dir() and any(extracts.iterdir()):
+        if marker.exists():
+            recorded = json.loads(marker.read_text(encoding="utf-8")).get("size")
+            if recorded != size:
+                raise SystemExit(f"{root} holds the {recorded} demo, not {size}")
+        print(f"  reusing the extracts in {extracts}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        print(f"  generating the {size} demo into {root} (load {load_average():.1f})", flush=True)
+        phase = run_phase(
+            SCRIPT,
+            ["--phase", "generate", "--size", size, "--home", str(root)],
+            root.parent / f".{size}.generate.json",
+            env,
+        )
+        generated = {**phase.result, **phase.measure.to_dict()}
+        marker.write_text(json.dumps({"size": size, "seed": SEED}), encoding="utf-8")
+        print(
+            f"  generated {phase.result['rows']:,} rows in {phase.measure.wall_s:.0f} s, "
+            f"peak {phase.measure.peak_mb:,.0f} MB"
+        )
+    # A fresh start: no warehouse, no Dagster history, nothing published.
+    for entry in root.iterdir():
+        if entry.name in ("landing", SIZE_MARKER):
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    return generated
+
+
+def replan_in_child(
+    root: Path, months: Sequence[str], env: Mapping[str, str], label: str
+) -> dict[str, Any]:
+    """Re-plan ``months`` in one child process; add its start-up and process-wide figures."""
+    load_before = load_average()
+    phase = run_phase(
+        SCRIPT,
+        ["--phase", "replan", "--home", str(root), "--months", *months],
+        root.parent / f".{root.name}.{label}.json",
+        env,
+    )
+    records = phase.result["months"]
+    inside = sum(record["total"]["wall_s"] for record in records)
+    inside_cpu = sum(record["total"]["cpu_s"] for record in records)
+    peak = max([phase.measure.peak_mb, *(record["total"]["peak_mb"] for record in records)])
+    startup = Measure(
+        max(phase.measure.wall_s - inside, 0.0), max(phase.measure.cpu_s - inside_cpu, 0.0), 0.0
+    )
+    stages = {
+        stage: Measure.combine(
+            [Measure(**record["stages"][stage]) for record in records if stage in record["stages"]]
+        ).to_dict()
+        for stage in STAGES
+        if any(stage in record["stages"] for record in records)
+    }
+    stages["startup"] = startup.to_dict()
+    return {
+        "months": records,
+        "stages": stages,
+        "total": Measure(phase.measure.wall_s, phase.measure.cpu_s, peak).to_dict(),
+        "load": [round(load_before, 2), round(load_average(), 2)],
+    }
+
+
+def extract_rows(root: Path) -> int:
+    """Rows in every extract file the warehouse loaded (``raw.load_log``): the data size."""
+    import duckdb
+
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as connection:
+        row = connection.execute("SELECT sum(row_count) FROM raw.load_log").fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def bench_size(size: str, args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]:
+    """Every phase of one size; returns its figures."""
+    root = Path(args.homes) / size
+    print(f"\n== {size}: home {root}", flush=True)
+    figures: dict[str, Any] = {"home": str(root)}
+    backfill_months, last = as_of_months(args.backfill_months)
+    if args.backfill_sizes is not None and size not in args.backfill_sizes:
+        backfill_months = []
+    if args.replay:
+        # Quick iteration: the warehouse keeps every month; the last one is re-planned again.
+        print(f"  replaying as-of {last} on the existing warehouse (no reset, no backfill)")
+        backfill_months = []
+    else:
+        generated = prepare_home(root, size, args.reuse, env)
+        if generated is not None:
+            figures["generate"] = generated
+    if backfill_months:
+        print(f"  backfill {backfill_months[0]}..{backfill_months[-1]} in one process", flush=True)
+        figures["backfill"] = replan_in_child(root, backfill_months, env, "backfill")
+        print_stages(f"backfill of {len(backfill_months)} months", figures["backfill"])
+    print(f"  one month: as-of {last} in a fresh process", flush=True)
+    figures["one_month"] = replan_in_child(root, [last], env, "month")
+    print_stages(f"one month (as-of {last})", figures["one_month"])
+    figures["rows"] = extract_rows(root)
+    if size in args.series_sizes:
+        print(f"  many series: bookings per {' x '.join(SERIES_KEYS)}", flush=True)
+        phase = run_phase(
+            SCRIPT,
+            [
+                "--phase",
+                "series",
+                "--home",
+                str(root),
+                "--months",
+                last,
+                "--subset",
+                str(args.series_subset),
+            ],
+            root.parent / f".{size}.series.json",
+            env,
+        )
+        figures["series"] = {**phase.result, "process": phase.measure.to_dict()}
+    return figures
+
+
+# ---------------------------------------------------------------------------------- printing
+def print_stages(title: str, scenario: Mapping[str, Any]) -> None:
+    """A compact stage line while the benchmark runs."""
+    parts = ", ".join(
+        f"{stage} {scenario['stages'][stage]['wall_s']:.1f}"
+        for stage in STAGES
+        if stage in scenario["stages"]
+    )
+    total = scenario["total"]
+    print(
+        f"  {title}: {total['wall_s']:.1f} s wall, {total['cpu_s']:.1f} s cpu, "
+        f"peak {total['peak_mb']:,.0f} MB ({parts})",
+        flush=True,
+    )
+
+
+def ratio(value: float, base: float | None) -> str:
+    """``value / base`` as ``x1.05``, or ``-`` without a baseline."""
+    if base is None or base <= 0.05:
+        return "-"
+    return f"x{value / base:.2f}"
+
+
+def stage_table(
+    size: str, scenario_name: str, scenario: Mapping[str, Any], baseline: Mapping[str, Any]
+) -> list[str]:
+    """The per-stage table of one scenario, with the ratios to the baseline."""
+    base = baseline.get("sizes", {}).get(size, {}).get(scenario_name, {})
+    lines = [
+        f"{'stage':<14}{'wall s':>9}{'cpu s':>9}{'peak MB':>10}{'share':>7}"
+        f"{'wall/base':>11}{'cpu/base':>10}"
+    ]
+    total_wall = scenario["total"]["wall_s"]
+    for stage in [*STAGES, "other"]:
+        if stage not in scenario["stages"]:
+            continue
+        figure = scenario["stages"][stage]
+        stage_base = base.get("stages", {}).get(stage, {})
+        peak = f"{figure['peak_mb']:,.0f}" if figure["peak_mb"] else "-"
+        lines.append(
+            f"{stage:<14}{figure['wall_s']:>9.1f}{figure['cpu_s']:>9.1f}{peak:>10}"
+            f"{figure['wall_s'] / total_wall:>7.0%}"
+            f"{ratio(figure['wall_s'], stage_base.get('wall_s')):>11}"
+            f"{ratio(figure['cpu_s'], stage_base.get('cpu_s')):>10}"
+        )
+    total, total_base = scenario["total"], base.get("total", {})
+    lines.append(
+        f"{'total':<14}{total['wall_s']:>9.1f}{total['cpu_s']:>9.1f}{total['peak_mb']:>10,.0f}"
+        f"{1:>7.0%}{ratio(total['wall_s'], total_base.get('wall_s')):>11}"
+        f"{ratio(total['cpu_s'], total_base.get('cpu_s')):>10}"
+    )
+    return lines
+
+
+def month_table(scenario: Mapping[str, Any]) -> list[str]:
+    """Wall seconds per stage for every month of a backfill."""
+    shown = [s for s in STAGES if s != "startup"]
+    names = {"re-decompose": "re-dec", "orchestration": "orch", "catch-up": "catchup"}
+    header = "".join(f"{names.get(s, s):>9}" for s in shown)
+    lines = [f"{'as-of':<9}{header}{'total':>9}{'peak MB':>9}"]
+    for record in scenario["months"]:
+        cells = "".join(f"{record['stages'].get(s, {}).get('wall_s', 0.0):>9.1f}" for s in shown)
+        total = record["total"]
+        lines.append(f"{record['as_of']:<9}{cells}{total['wall_s']:>9.1f}{total['peak_mb']:>9,.0f}")
+    return lines
+
+
+def goal_lines(size: str, scenario_name: str, scenario: Mapping[str, Any]) -> list[str]:
+    """Whether the scenario meets its goal, and which stage dominates when it does not."""
+    seconds, megabytes = GOALS.get((size, scenario_name), (None, None))
+    if seconds is None and megabytes is None:
+        return []
+    total = scenario["total"]
+    missed = []
+    if seconds is not None and total["wall_s"] > seconds:
+        missed.append(f"time {total['wall_s']:.0f} s > {seconds:.0f} s")
+    if megabytes is not None and total["peak_mb"] > megabytes:
+        missed.append(f"memory {total['peak_mb']:,.0f} MB > {megabytes:,.0f} MB")
+    goal = " and ".join(
+        part
+        for part in (
+            f"<= {seconds:.0f} s" if seconds is not None else "",
+            f"<= {megabytes:,.0f} MB" if megabytes is not None else "",
+        )
+        if part
+    )
+    if not missed:
+        return [f"goal {goal}: met"]
+    stages = scenario["stages"]
+    slowest = max(stages, key=lambda stage: stages[stage]["wall_s"])
+    largest = max(stages, key=lambda stage: stages[stage]["peak_mb"])
+    return [
+        f"goal {goal}: NOT met ({'; '.join(missed)}); dominating stage: {slowest} "
+        f"({stages[slowest]['wall_s']:.0f} s), largest memory: {largest} "
+        f"({stages[largest]['peak_mb']:,.0f} MB)"
+    ]
+
+
+def slope(x: Sequence[float], y: Sequence[float]) -> float:
+    """Least-squares slope of log(y) against log(x)."""
+    lx, ly = [math.log(v) for v in x], [math.log(max(v, 1e-3)) for v in y]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    denominator = sum((a - mx) ** 2 for a in lx)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / denominator
+
+
+def scaling_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Scaling exponents of time against data size between consecutive sizes and overall."""
+    sizes = sorted((size for size in results if results[size].get("rows")), key=SIZES.index)
+    if len(sizes) < 2:
+        return ["scaling exponent: needs at least two sizes"]
+    rows = [results[size]["rows"] for size in sizes]
+    lines = [
+        "scaling exponent of time against data size (log-log slope; 1.0 = linear):",
+        "  rows: " + ", ".join(f"{size} {n:,}" for size, n in zip(sizes, rows, strict=True)),
+    ]
+    for scenario in ("one_month", "backfill"):
+        present = [size for size in sizes if scenario in results[size]]
+        if len(present) < 2:
+            continue
+        x = [results[size]["rows"] for size in present]
+        pairs = list(itertools.pairwise(present))
+        for measure in ("wall_s", "cpu_s"):
+            y = [results[size][scenario]["total"][measure] for size in present]
+            steps = ", ".join(
+                f"{a}->{b} {slope(x[i : i + 2], y[i : i + 2]):.2f}"
+                for i, (a, b) in enumerate(pairs)
+            )
+            lines.append(f"  {scenario} total {measure[:-2]}: {steps}; overall {slope(x, y):.2f}")
+        per_stage = []
+        for stage in STAGES:
+            y = [
+                results[size][scenario]["stages"].get(stage, {}).get("cpu_s", 0.0)
+                for size in present
+            ]
+            if min(y) > 0.5:
+                per_stage.append(f"{stage} {slope(x, y):.2f}")
+        lines.append(f"  {scenario} per stage (cpu, overall): " + ", ".join(per_stage))
+    return lines
+
+
+def series_lines(size: str, figures: Mapping[str, Any]) -> list[str]:
+    """The many-series figures of one size."""
+    n, subset = figures["series"], figures["subset"]
+    full = figures["full_2"]
+    t1, t2 = figures["subset_1"]["wall_s"], figures["subset_2"]["wall_s"]
+    efficiency = t1 / (2 * t2) if t2 else float("nan")
+    with_startup = full["wall_s"] + figures["startup_2"]["wall_s"]
+    verdict = "met" if with_startup <= SERIES_GOAL_S else "NOT met"
+    enough = "" if n >= SERIES_MIN else f" (fewer than {SERIES_MIN:,} series)"
+    return [
+        f"many series ({size}): {n:,} series of bookings per {' x '.join(SERIES_KEYS)}{enough}",
+        f"  all series on 2 workers: {full['wall_s']:.1f} s wall, {full['cpu_s']:.1f} s cpu, "
+        f"peak {max(full['peak_mb'], figures['tree_peak_mb']):,.0f} MB (process tree); "
+        f"worker start-up {figures['startup_2']['wall_s']:.1f} s",
+        f"  per series: {1000 * full['wall_s'] / n:.1f} ms wall, "
+        f"{1000 * full['cpu_s'] / n:.1f} ms cpu; {n / full['wall_s']:.1f} series/s",
+        f"  parallel efficiency on {subset:,} series: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s "
+        f"-> {efficiency:.0%}",
+        f"  goal <= {SERIES_GOAL_S:.0f} s with start-up: {verdict}",
+    ]
+
+
+def report(results: Mapping[str, Any], baseline: Mapping[str, Any]) -> None:
+    """Print every table."""
+    info = results["machine"]
+    print(f"\n# scale benchmark, {results['date']}")
+    print(f"machine: {describe_machine(info)}")
+    print(f"bytecode cache: {results['bytecode_cache']}")
+    if baseline:
+        print(f"baseline: {baseline.get('date')} on {describe_machine(baseline['machine'])}")
+    for size, figures in results["sizes"].items():
+        print(f"\n## {size} ({figures.get('rows', 0):,} extract rows; home {figures['home']})")
+        if "generate" in figures:
+            gen = figures["generate"]
+            print(f"generate: {gen['wall_s']:.0f} s wall, peak {gen['peak_mb']:,.0f} MB")
+        for name, title in (("one_month", "one monthly re-plan"), ("backfill", "backfill")):
+            if name not in figures:
+                continue
+            scenario = figures[name]
+            months = scenario["months"]
+            print(
+                f"\n{title}: as-of {months[0]['as_of']}..{months[-1]['as_of']} "
+                f"({len(months)} month(s)), load average {scenario['load'][0]:.1f} before, "
+                f"{scenario['load'][1]:.1f} after"
+            )
+            print("\n".join(stage_table(size, name, scenario, baseline)))
+            if name == "backfill":
+                print("\n".join(month_table(scenario)))
+            print("\n".join(goal_lines(size, name, scenario)))
+        if "series" in figures:
+            print()
+            print("\n".join(series_lines(size, figures["series"])))
+    print()
+    print("\n".join(scaling_lines(results["sizes"])))
+
+
+def write_baseline(results: Mapping[str, Any], path: Path) -> None:
+    """Keep the stage figures (not the per-month detail) as the new baseline."""
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    sizes = dict(previous.get("sizes", {}))
+    for size, figures in results["sizes"].items():
+        entry = dict(sizes.get(size, {}))
+        entry["rows"] = figures.get("rows")
+        for name in ("one_month", "backfill"):
+            if name in figures:
+                entry[name] = {
+                    "stages": figures[name]["stages"],
+                    "total": figures[name]["total"],
+                    "months": len(figures[name]["months"]),
+                    "load": figures[name]["load"],
+                }
+        if "series" in figures:
+            entry["series"] = {
+                key: figures["series"][key]
+                for key in ("series", "subset", "full_2", "subset_1", "subset_2", "startup_2")
+            }
+        sizes[size] = entry
+    baseline = {
+        "date": results["date"],
+        "machine": results["machine"],
+        "bytecode_cache": results["bytecode_cache"],
+        "sizes": dict(sorted(sizes.items(), key=lambda item: SIZES.index(item[0]))),
+    }
+    path.write_text(json.dumps(baseline, indent=1) + "\n", encoding="utf-8")
+    print(f"\nbaseline written to {path}")
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", choices=SIZES, default=["default", "large", "xlarge"])
+    parser.add_argument(
+        "--homes",
+        default=str(Path(tempfile.gettempdir()) / "salesplan_scale"),
+        help="folder of the per-size homes, kept for --reuse (default: %(default)s)",
+    )
+    parser.add_argument("--reuse", action="store_true", help="reuse the extracts of a kept home")
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="re-plan only the last month on the kept warehouse (quick iteration, not a result)",
+    )
+    parser.add_argument("--backfill-months", type=int, default=12, help="0 skips the backfill")
+    parser.add_argument(
+        "--backfill-sizes",
+        nargs="*",
+        choices=SIZES,
+        help="sizes that run the backfill (default: every size); the others re-plan one month "
+        "from an empty warehouse, which loads the whole history first",
+    )
+    parser.add_argument(
+        "--series-sizes", nargs="*", default=["xlarge"], help="sizes to run the many-series phase"
+    )
+    parser.add_argument("--series-subset", type=int, default=600, help="series for efficiency")
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="compile every module at every process start, as this machine's "
+        "PYTHONDONTWRITEBYTECODE=1 makes Python do",
+    )
+    parser.add_argument("--baseline", type=Path, default=BASELINE)
+    parser.add_argument("--update-baseline", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--phase", choices=("generate", "replan", "series"), help=argparse.SUPPRESS)
+    parser.add_argument("--size", help=argparse.SUPPRESS)
+    parser.add_argument("--home", help=argparse.SUPPRESS)
+    parser.add_argument("--months", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("--subset", type=int, default=600, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.phase:
+        run_child(args)
+        return 0
+
+    homes = Path(args.homes).resolve()
+    homes.mkdir(parents=True, exist_ok=True)
+    args.homes = str(homes)
+    pycache = None if args.no_bytecode_cache else homes / ".pycache"
+    env = python_env(pycache)
+    results: dict[str, Any] = {
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(),
+        "bytecode_cache": f"PYTHONPYCACHEPREFIX={pycache}" if pycache else "none (compile always)",
+        "sizes": {},
+    }
+    print(f"scale benchmark on {describe_machine(results['machine'])}")
+    for size in sorted(args.sizes, key=SIZES.index):
+        results["sizes"][size] = bench_size(size, args, env)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    baseline = {}
+    if args.baseline.exists():
+        baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
+    report(results, baseline)
+    if args.update_baseline:
+        write_baseline(results, args.baseline)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
