@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
-
 import dagster as dg
 
 from pipelines.partitions import AS_OF_MONTHS
 
 # Marks re-plan runs (filter on it in the UI's run list).
 REPLAN_TAG = "salesplan/replan"
-
-# The ingestion assets backfill many months in one run (the catch-up of a new home), the rest
-# one month per run; a re-plan is one month, so the job's resolved policy (one partition per
-# run) is the intended one and Dagster's warning about the mix is noise on every run.
-warnings.filterwarnings(
-    "ignore",
-    message="Asset job replan_job materializes assets with varying BackfillPolicies",
-    category=UserWarning,
-)
 
 replan_job = dg.define_asset_job(
     "replan_job",
