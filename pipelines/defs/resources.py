@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -18,6 +19,8 @@ from salesplan.locks import exclusive_lock
 # ($DAGSTER_HOME/dagster.yaml), because DuckDB admits one writing process per file.
 WAREHOUSE_POOL = "warehouse"
 BUSY_POLL_S = 0.5
+MEMORY_LIMIT_ENV = "SALESPLAN_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "6GB"
 
 
 class HomeResource(dg.ConfigurableResource):
@@ -85,6 +88,16 @@ class WarehouseResource(dg.ConfigurableResource):
             pass
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for the warehouse (``SALESPLAN_DUCKDB_MEMORY_LIMIT``, default 6GB).
+
+    DuckDB's own default is 80% of the machine's memory, which leaves no room for the frames
+    the assets hold next to it; beyond the limit DuckDB spills to ``warehouse.duckdb.tmp``.
+    dbt's profile reads the same variable.
+    """
+    return os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+
+
 def open_when_free(path: Path, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
     """Connect to the DuckDB file at ``path``, waiting while another process holds it.
 
@@ -95,7 +108,9 @@ def open_when_free(path: Path, read_only: bool, timeout_s: float) -> duckdb.Duck
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(
+                str(path), read_only=read_only, config={"memory_limit": duckdb_memory_limit()}
+            )
         except duckdb.IOException as error:
             if "lock" not in str(error).lower() or time.monotonic() >= deadline:
                 raise

@@ -154,9 +154,13 @@ def read_adjustments(connection: duckdb.DuckDBPyConnection, as_of: dt.date) -> p
 
 
 def read_forecasts(
-    connection: duckdb.DuckDBPyConnection, as_of: dt.date
+    connection: duckdb.DuckDBPyConnection, as_of: dt.date, *, with_paths: bool = True
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The as-of month's bottom-level forecast and sample paths, as the planner reads them."""
+    """The as-of month's bottom-level forecast and sample paths, as the planner reads them.
+
+    ``with_paths=False`` skips the sample paths (~0.5M rows at the default size), which only
+    the current version's attainment probabilities need.
+    """
     if not table_exists(connection, "forecasts.forecast_monthly"):
         return None, None
     columns = columns_of(connection, "forecasts.forecast_monthly")
@@ -173,7 +177,7 @@ def read_forecasts(
         """
     ).fetchdf()
     paths = None
-    if table_exists(connection, "forecasts.forecast_paths"):
+    if with_paths and table_exists(connection, "forecasts.forecast_paths"):
         path_columns = columns_of(connection, "forecasts.forecast_paths")
         path_month = "ds" if "ds" in path_columns else "month"
         path_metric = "metric" if "metric" in path_columns else "'bookings'"
@@ -222,7 +226,7 @@ def read_previous_version(
     previous = found[0]
     target_plan = read_version(connection, "target_plan", previous, scenario, minor_units)
     funnel = read_version(connection, "funnel_requirements", previous, scenario, minor_units)
-    forecasts, _ = read_forecasts(connection, previous)
+    forecasts, _ = read_forecasts(connection, previous, with_paths=False)
     rates = None
     if table_exists(connection, f"{SCHEMA}.{FUNNEL_RATES_SNAPSHOT}"):
         rates = connection.execute(
