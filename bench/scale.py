@@ -595,10 +595,14 @@ def report(results: Mapping[str, Any], baseline: Mapping[str, Any]) -> None:
     print(f"\n# scale benchmark, {results['date']}")
     print(f"machine: {describe_machine(info)}")
     print(f"bytecode cache: {results['bytecode_cache']}")
+    if results.get("commit"):
+        print(f"code: commit {results['commit']}")
     if baseline:
         print(f"baseline: {baseline.get('date')} on {describe_machine(baseline['machine'])}")
     for size, figures in results["sizes"].items():
         print(f"\n## {size} ({figures.get('rows', 0):,} extract rows; home {figures['home']})")
+        if figures.get("commit"):
+            print(f"measured at commit {figures['commit']}")
         if "generate" in figures:
             gen = figures["generate"]
             print(f"generate: {gen['wall_s']:.0f} s wall, peak {gen['peak_mb']:,.0f} MB")
@@ -654,6 +658,42 @@ def write_baseline(results: Mapping[str, Any], path: Path) -> None:
     print(f"\nbaseline written to {path}")
 
 
+def git_commit() -> str | None:
+    """The checked-out commit (with ``+changes`` when the tree differs), if this is a clone."""
+    import subprocess
+
+    def git(*command: str) -> str:
+        return subprocess.run(
+            ["git", *command], cwd=SCRIPT.parent, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def report_merged(args: argparse.Namespace) -> int:
+    """Print (and optionally keep as the baseline) the figures of several ``--json`` files."""
+    merged: dict[str, Any] = {}
+    for path in args.merge:
+        results = json.loads(path.read_text(encoding="utf-8"))
+        if not merged:
+            merged = {**results, "sizes": {}}
+        for size, figures in results["sizes"].items():
+            merged["sizes"][size] = {**figures, "commit": results.get("commit")}
+        merged["date"] = max(merged["date"], results["date"])
+    merged["sizes"] = dict(sorted(merged["sizes"].items(), key=lambda item: SIZES.index(item[0])))
+    baseline = {}
+    if args.baseline.exists():
+        baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
+    report(merged, baseline)
+    if args.update_baseline:
+        write_baseline(merged, args.baseline)
+    return 0
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", choices=SIZES, default=["default", "large", "xlarge"])
@@ -689,6 +729,14 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, default=BASELINE)
     parser.add_argument("--update-baseline", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="run nothing: print the report of earlier --json files together (sizes measured "
+        "in separate invocations), e.g. to compute the scaling exponents or a new baseline",
+    )
     parser.add_argument("--phase", choices=("generate", "replan", "series"), help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
@@ -699,6 +747,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     if args.phase:
         run_child(args)
         return 0
+    if args.merge:
+        return report_merged(args)
 
     homes = Path(args.homes).resolve()
     homes.mkdir(parents=True, exist_ok=True)
@@ -709,6 +759,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "machine": machine(),
         "bytecode_cache": f"PYTHONPYCACHEPREFIX={pycache}" if pycache else "none (compile always)",
+        "commit": git_commit(),
         "sizes": {},
     }
     print(f"scale benchmark on {describe_machine(results['machine'])}")
