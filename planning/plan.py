@@ -118,7 +118,9 @@ class PreviousVersion:
     Attributes:
         as_of_month: its as-of month ``YYYY-MM``.
         target_plan: its ``target_plan`` frame (integers in minor units, as returned by
-            :func:`build_plan`).
+            :func:`build_plan`). Only its year and month rows and the columns ``metric``,
+            ``node``, ``is_leaf``, ``grain``, ``period``, ``original_target``,
+            ``period_target`` and ``adjusted_target`` are read, so a reader may pass just those.
         funnel_requirements: its ``funnel_requirements`` frame.
         forecasts: the forecast it used (for the plan-change waterfall).
         adjustments: the adjustments it used.

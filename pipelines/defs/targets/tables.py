@@ -193,14 +193,17 @@ def insert(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
 
 
 def from_published(frame: pd.DataFrame, table: str, minor_units: int) -> pd.DataFrame:
-    """Convert published rows back to the planner's frame (integers in minor units)."""
+    """Convert published rows back to the planner's frame (integers in minor units).
+
+    ``frame`` may hold a subset of the table's columns; the money columns it has are converted.
+    """
     result = frame.copy()
     unit = result["unit"] if "unit" in result.columns else pd.Series("money", index=result.index)
     minor = np.where(unit == "money", minor_units, 1)
     if table == "plan_changes":
         minor = np.where(result["measure"] == "target", minor, 100)
     result["minor_units"] = minor
-    for column in MONEY[table]:
+    for column in (column for column in MONEY[table] if column in result.columns):
         values = pd.to_numeric(result[column], errors="coerce").to_numpy(dtype=np.float64)
         scaled = np.round(values * minor)
         if np.isnan(scaled).any():
