@@ -21,7 +21,14 @@ output frames). No module imports Dagster, dbt or a database.
 from planning.config import ConfigError, PlanningConfig, load_config, parse_config
 from planning.inputs import PlanInputs, PlanningInputError
 from planning.locks import InfeasibleLockError
-from planning.plan import OFFICIAL, PlanResult, PreviousVersion, build_plan
+from planning.plan import (
+    OFFICIAL,
+    PlanResult,
+    PreviousVersion,
+    build_plan,
+    combine_parts,
+    plan_streams,
+)
 
 __all__ = [
     "OFFICIAL",
@@ -33,6 +40,8 @@ __all__ = [
     "PlanningInputError",
     "PreviousVersion",
     "build_plan",
+    "combine_parts",
     "load_config",
     "parse_config",
+    "plan_streams",
 ]

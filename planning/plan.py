@@ -37,7 +37,7 @@ estimates and weekly ``p_attain`` is empty.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -218,6 +218,10 @@ def build_plan(
 ) -> PlanResult:
     """Re-plan every configured stream for ``as_of_month`` and return the output frames.
 
+    The frames of all streams together: :func:`plan_streams` gives the same rows one stream at a
+    time, for callers that write them as they come (the large demo's ``target_plan`` is 3.4M
+    rows).
+
     Args:
         inputs: the frames of the re-plan (see :class:`PlanInputs`).
         config: the planning configuration (the official one or a scenario's).
@@ -231,6 +235,60 @@ def build_plan(
 
     Raises:
         PlanningInputError: for bad input, naming the input, row, column and value.
+        InfeasibleLockError: for locks that cannot all hold.
+    """
+    return combine_parts(
+        list(plan_streams(inputs, config, as_of_month, scenario=scenario, previous=previous))
+    )
+
+
+def combine_parts(parts: Sequence[PlanResult]) -> PlanResult:
+    """Concatenate the parts of :func:`plan_streams` into the result of :func:`build_plan`."""
+    target_plan = _sorted_concat([part.target_plan for part in parts])
+    if target_plan.empty:
+        target_plan = pd.DataFrame(columns=list(TARGET_PLAN_COLUMNS))
+    return PlanResult(
+        target_plan=target_plan,
+        funnel_requirements=_concat([part.funnel_requirements for part in parts], FUNNEL_COLUMNS),
+        rep_targets=_concat([part.rep_targets for part in parts], REP_COLUMNS),
+        partner_targets=_concat([part.partner_targets for part in parts], PARTNER_COLUMNS),
+        plan_changes=_concat([part.plan_changes for part in parts], CHANGE_COLUMNS),
+        attainment_alerts=_concat([part.attainment_alerts for part in parts], ALERT_COLUMNS),
+        notes=tuple(note for part in parts for note in part.notes),
+    )
+
+
+def plan_streams(
+    inputs: PlanInputs,
+    config: PlanningConfig,
+    as_of_month: str,
+    *,
+    scenario: str = OFFICIAL,
+    previous: PreviousVersion | None = None,
+) -> Iterator[PlanResult]:
+    """Re-plan like :func:`build_plan`, yielding the output one stream (metric) at a time.
+
+    Only one stream's frames are alive at a time (plus the month rows the alerts need, ~1/5 of
+    ``target_plan``), so a caller that writes each part and drops it holds a sixth of what
+    :func:`build_plan` holds. Concatenating the parts in order (:func:`combine_parts`) gives
+    exactly the frames of :func:`build_plan`: every table is ordered by metric first, except
+    ``attainment_alerts``, which comes alone in the last part.
+
+    Args:
+        inputs: as for :func:`build_plan`.
+        config: as for :func:`build_plan`.
+        as_of_month: as for :func:`build_plan`.
+        scenario: as for :func:`build_plan`.
+        previous: as for :func:`build_plan`.
+
+    Yields:
+        One :class:`PlanResult` per planned stream, in metric order, with that stream's rows of
+        every table but ``attainment_alerts`` (empty); then a last one with only the
+        ``attainment_alerts`` of all streams and the notes of the re-plan.
+
+    Raises:
+        PlanningInputError: for bad input, naming the input, row, column and value (possibly
+            after earlier streams were yielded).
         InfeasibleLockError: for locks that cannot all hold.
     """
     as_of = parse_month(as_of_month)
@@ -250,9 +308,7 @@ def build_plan(
         previous_adjustments = applied_adjustments(previous.adjustments, config, as_of)
 
     context = _Context(as_of_month=format_month(as_of), scenario=scenario, config=config)
-    plans: list[StreamPlan] = []
-    changes: list[pd.DataFrame] = []
-    funnels: list[pd.DataFrame] = []
+    month_rows: list[pd.DataFrame] = []
     for metric, stream in sorted(config.streams.items()):
         previous_rows = _previous_leaf_rows(context, previous, metric)
         forecast_keys = _forecast_segments(inputs.forecasts, stream.forecast_metric)
@@ -286,44 +342,54 @@ def build_plan(
             [a for a in baseline_adjustments if a.metric == metric],
             previous_rows,
         )
-        plans.append(plan)
         rate_book = (
             _rate_book(context, inputs.funnel_rates, config, stream) if stream.funnel else None
         )
         if stream.funnel and rate_book is None:
             notes.append(f"{metric}: no funnel_rates input; reverse funnel skipped")
-        if rate_book is not None:
-            funnels.append(_funnel_frame(context, plan, rate_book))
+        funnel = _funnel_frame(context, plan, rate_book) if rate_book is not None else None
+        changes = None
         if previous is not None:
-            changes.append(
-                _changes_frame(
-                    context,
-                    inputs,
-                    plan,
-                    previous,
-                    own,
-                    [a for a in previous_adjustments if a.metric == metric],
-                    rate_book,
-                    notes,
-                )
+            changes = _changes_frame(
+                context,
+                inputs,
+                plan,
+                previous,
+                own,
+                [a for a in previous_adjustments if a.metric == metric],
+                rate_book,
+                notes,
             )
+        target_plan = _target_plan_frame(context, plan)
+        # The alerts read month rows only (~1/5 of the rows): keep those, not the stream.
+        month_rows.append(target_plan[target_plan["grain"] == "month"])
+        yield PlanResult(
+            target_plan=target_plan,
+            funnel_requirements=_concat([] if funnel is None else [funnel], FUNNEL_COLUMNS),
+            rep_targets=_concat([_seller_frame(context, plan, inputs, "rep_id")], REP_COLUMNS),
+            partner_targets=_concat(
+                [_seller_frame(context, plan, inputs, "partner_id")], PARTNER_COLUMNS
+            ),
+            plan_changes=_concat([] if changes is None else [changes], CHANGE_COLUMNS),
+            attainment_alerts=pd.DataFrame(columns=list(ALERT_COLUMNS)),
+        )
+        del target_plan, funnel, changes, plan
 
-    target_plan = _sorted_concat([_target_plan_frame(context, plan) for plan in plans])
-    if target_plan.empty:
-        target_plan = pd.DataFrame(columns=list(TARGET_PLAN_COLUMNS))
-    alerts = attainment_alerts(target_plan, config.alerts, calendar, as_of)
+    months = _sorted_concat(month_rows)
+    if months.empty:
+        months = pd.DataFrame(columns=list(TARGET_PLAN_COLUMNS))
+    alerts = attainment_alerts(months, config.alerts, calendar, as_of)
     if alerts.empty:
         alerts = pd.DataFrame(columns=list(ALERT_COLUMNS))
-    return PlanResult(
-        target_plan=target_plan,
-        funnel_requirements=_concat(funnels, FUNNEL_COLUMNS),
-        rep_targets=_concat(
-            [_seller_frame(context, plan, inputs, "rep_id") for plan in plans], REP_COLUMNS
-        ),
-        partner_targets=_concat(
-            [_seller_frame(context, plan, inputs, "partner_id") for plan in plans], PARTNER_COLUMNS
-        ),
-        plan_changes=_concat(changes, CHANGE_COLUMNS),
+    empty = {
+        "target_plan": TARGET_PLAN_COLUMNS,
+        "funnel_requirements": FUNNEL_COLUMNS,
+        "rep_targets": REP_COLUMNS,
+        "partner_targets": PARTNER_COLUMNS,
+        "plan_changes": CHANGE_COLUMNS,
+    }
+    yield PlanResult(
+        **{name: pd.DataFrame(columns=list(columns)) for name, columns in empty.items()},
         attainment_alerts=alerts,
         notes=tuple(notes) + tuple(context.cache.get("notes", [])),  # type: ignore[arg-type]
     )

@@ -1,12 +1,14 @@
 """The monthly plan version: every ``plan`` table of one as-of month, written together.
 
 One multi-asset per as-of partition reads the marts, the forecast and the planning inputs,
-calls :func:`planning.build_plan` for the official configuration (``landing/planning.yml``)
-and for each scenario (``landing/scenarios/<name>.yml``), writes all tables of the version in
-one transaction and checks the rows it wrote. Bad input fails the run with the planner's
-message (input, row, column, value) before anything is written, so the last good plan stays.
-Scenarios re-plan the open months only: their closed months and original targets are the
-official plan's.
+re-plans for the official configuration (``landing/planning.yml``) and for each scenario
+(``landing/scenarios/<name>.yml``), writes all tables of the version in one transaction and
+checks the rows it wrote. Each plan is made, checked and written one stream (metric) at a time
+(:func:`planning.plan_streams`), so only one stream's frames are in memory: at the large demo
+the whole version was 3.4M ``target_plan`` rows and ~3 GB of frames. Bad input fails the run
+with the planner's message (input, row, column, value) and rolls the transaction back, so
+nothing is written and the last good plan stays. Scenarios re-plan the open months only: their
+closed months and original targets are the official plan's.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource parameter
@@ -15,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 
 from pipelines.defs.resources import WAREHOUSE_POOL, HomeResource, WarehouseResource
 from pipelines.defs.targets import checks
@@ -23,7 +24,6 @@ from pipelines.defs.targets.tables import PLAN_TABLES, SCHEMA
 from pipelines.defs.targets.warehouse import (
     read_plan_inputs,
     read_previous_version,
-    read_version,
     write_version,
 )
 from pipelines.partitions import AS_OF_MONTHS, month_of
@@ -33,13 +33,11 @@ from planning import (
     PlanningConfig,
     PlanningInputError,
     PlanResult,
-    PreviousVersion,
-    build_plan,
     load_config,
+    plan_streams,
 )
 from planning.alerts import severity_counts
 from planning.calendar import FiscalCalendar
-from planning.locks import Adjustment
 from planning.plan import applied_adjustments
 from salesplan.months import parse_month
 
@@ -114,37 +112,50 @@ def plan_version(
         try:
             inputs = read_plan_inputs(connection, as_of)
             previous = read_previous_version(connection, as_of, fiscal_year, official.minor_units)
-            results: dict[str, PlanResult] = {}
-            for scenario, config in configs.items():
-                context.log.info(f"re-planning {as_of_month}, scenario {scenario}")
-                results[scenario] = build_plan(
-                    inputs, config, as_of_month, scenario=scenario, previous=previous
-                )
             adjustments = applied_adjustments(inputs.adjustments, official, as_of)
+            version_checks = checks.VersionChecks(
+                previous.target_plan if previous else None,
+                as_of_month,
+                adjustments,
+                official.alerts.threshold,
+            )
+            summary = _Summary()
+
+            def parts(scenario: str, config: PlanningConfig) -> Iterator[PlanResult]:
+                # One stream at a time: checked and summarized, written, then dropped.
+                context.log.info(f"re-planning {as_of_month}, scenario {scenario}")
+                for part in plan_streams(
+                    inputs, config, as_of_month, scenario=scenario, previous=previous
+                ):
+                    if scenario == OFFICIAL:
+                        version_checks.add(part)
+                        summary.add(part)
+                    yield part
+
+            counts = write_version(
+                connection,
+                as_of,
+                {scenario: parts(scenario, config) for scenario, config in configs.items()},
+                inputs.funnel_rates,
+            )
         except PlanningInputError as error:
             raise dg.Failure(
                 description=f"{as_of_month}: {error}; nothing was written, the previous plan "
                 "stays published",
                 allow_retries=False,
             ) from None
-        counts = write_version(connection, as_of, results, inputs.funnel_rates)
-        written = {
-            table: read_version(connection, table, as_of, OFFICIAL, official.minor_units)
-            for table in PLAN_TABLES
-        }
-    result = results[OFFICIAL]
     for table in PLAN_TABLES:
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey(table),
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(counts[table]),
                 "as_of_month": as_of_month,
-                "scenarios": ", ".join(results),
+                "scenarios": ", ".join(configs),
                 "previous_version": previous.as_of_month if previous else "none",
-                **_extra_metadata(table, result),
+                **summary.metadata(table),
             },
         )
-    yield from _check_results(written, previous, as_of_month, adjustments, official)
+    yield from version_checks.results()
 
 
 def _configs(home: HomeResource) -> dict[str, PlanningConfig]:
@@ -160,53 +171,47 @@ def _configs(home: HomeResource) -> dict[str, PlanningConfig]:
     return configs
 
 
-def _extra_metadata(table: str, result: PlanResult) -> dict[str, object]:
-    if table == "target_plan":
-        plan = result.target_plan
+class _Summary:
+    """The run metadata of the official plan, gathered part by part."""
+
+    def __init__(self) -> None:
+        self.metrics: set[str] = set()
+        self.nodes: set[str] = set()
+        self.company_year: dict[str, dict[str, float | None]] = {}
+        self.notes: list[str] = []
+        self.severities: dict[str, int] = {}
+        self.rows_at_risk = 0
+
+    def add(self, part: PlanResult) -> None:
+        plan = part.target_plan
+        self.metrics |= set(plan["metric"].unique())
+        self.nodes |= set(plan["node"].unique())
         years = plan[(plan["node"] == "company") & (plan["grain"] == "year")]
-        return {
-            "metrics": ", ".join(sorted(plan["metric"].unique())),
-            "nodes": int(plan["node"].nunique()),
-            "company_year": dg.MetadataValue.json(
-                {
-                    row.metric: {
-                        "adjusted_target": int(row.adjusted_target) / row.minor_units,
-                        "actual_to_date": int(row.actual_to_date) / row.minor_units,
-                        "p_attain": None if row.p_attain != row.p_attain else row.p_attain,
-                    }
-                    for row in years.itertuples()
-                }
-            ),
-            "notes": dg.MetadataValue.json(list(result.notes)),
-        }
-    if table == "attainment_alerts":
-        return {"severities": dg.MetadataValue.json(severity_counts(result.attainment_alerts))}
-    if table == "funnel_requirements":
-        at_risk = result.funnel_requirements
-        return {"rows_at_risk": int(at_risk["at_risk"].sum()) if len(at_risk) else 0}
-    return {}
+        for row in years.itertuples():
+            self.company_year[row.metric] = {
+                "adjusted_target": int(row.adjusted_target) / row.minor_units,
+                "actual_to_date": int(row.actual_to_date) / row.minor_units,
+                "p_attain": None if row.p_attain != row.p_attain else row.p_attain,
+            }
+        self.notes += part.notes
+        for severity, count in severity_counts(part.attainment_alerts).items():
+            self.severities[severity] = self.severities.get(severity, 0) + count
+        at_risk = part.funnel_requirements
+        self.rows_at_risk += int(at_risk["at_risk"].sum()) if len(at_risk) else 0
 
-
-def _check_results(
-    written: dict[str, pd.DataFrame],
-    previous: PreviousVersion | None,
-    as_of_month: str,
-    adjustments: list[Adjustment],
-    official: PlanningConfig,
-) -> Iterator[dg.AssetCheckResult]:
-    plan = written["target_plan"]
-    yield checks.sums_exact(plan)
-    yield checks.non_negative(plan)
-    yield checks.closed_months_unchanged(
-        plan, previous.target_plan if previous else None, as_of_month
-    )
-    yield checks.locks_respected(plan, adjustments)
-    yield checks.funnel_matches_open_targets(written["funnel_requirements"], plan)
-    yield checks.funnel_non_negative(written["funnel_requirements"])
-    yield checks.sellers_match("rep_targets", written["rep_targets"], plan, "rep_id")
-    yield checks.sellers_match("partner_targets", written["partner_targets"], plan, "partner_id")
-    yield checks.changes_add_up(written["plan_changes"])
-    yield checks.alerts_below_threshold(written["attainment_alerts"], official.alerts.threshold)
+    def metadata(self, table: str) -> dict[str, object]:
+        if table == "target_plan":
+            return {
+                "metrics": ", ".join(sorted(self.metrics)),
+                "nodes": len(self.nodes),
+                "company_year": dg.MetadataValue.json(self.company_year),
+                "notes": dg.MetadataValue.json(self.notes),
+            }
+        if table == "attainment_alerts":
+            return {"severities": dg.MetadataValue.json(dict(sorted(self.severities.items())))}
+        if table == "funnel_requirements":
+            return {"rows_at_risk": self.rows_at_risk}
+        return {}
 
 
 @dg.definitions

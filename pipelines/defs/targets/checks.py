@@ -1,8 +1,12 @@
-"""Invariant checks of a plan version, run on the rows read back from the warehouse.
+"""Invariant checks of a plan version, run on the frames the asset wrote.
 
 Each function takes the planner's frames (integers in minor units) and returns a
-``dg.AssetCheckResult``; the asset evaluates them right after it wrote the version, so the
-checks judge what readers will see. The blocking ones stop publishing a broken plan.
+``dg.AssetCheckResult``. The asset writes a version one stream (metric) at a time
+(:func:`planning.plan_streams`) and :class:`VersionChecks` runs the checks on each stream's
+frames as they are written, merging the results per check: every check but the alerts' compares
+rows of one metric only, so this judges the same rows as checking the whole version, without
+reading 3.4M rows back (3 GB at the large demo). The published types round-trip exactly
+(``tables.to_published`` / ``from_published``). The blocking ones stop publishing a broken plan.
 
 * ``target_plan``: ``sums_exact`` (children add up to their parent, and months, quarters and
   weeks to the year, for every metric, value and period), ``non_negative``,
@@ -24,7 +28,7 @@ import pandas as pd
 
 from planning.hierarchy import UNASSIGNED
 from planning.locks import Adjustment
-from planning.plan import TARGET_VALUES
+from planning.plan import TARGET_PLAN_COLUMNS, TARGET_VALUES, PlanResult
 
 VALUES = list(TARGET_VALUES)
 TARGET_PLAN_CHECKS = (
@@ -214,3 +218,102 @@ def alerts_below_threshold(alerts: pd.DataFrame, threshold: float) -> dg.AssetCh
     """Every alert's attainment is below the threshold it was raised for."""
     bad = alerts[alerts["attainment"] >= threshold] if not alerts.empty else alerts
     return _result("attainment_alerts", "below_threshold", bad, threshold=threshold)
+
+
+class VersionChecks:
+    """Every check of one version, run part by part (one stream at a time) and merged.
+
+    Args:
+        previous_plan: the previous version's ``target_plan`` (its month rows suffice), or
+            ``None``.
+        as_of_month: ``YYYY-MM``.
+        adjustments: the adjustments applied by the official plan.
+        threshold: the alerts' attainment threshold.
+    """
+
+    def __init__(
+        self,
+        previous_plan: pd.DataFrame | None,
+        as_of_month: str,
+        adjustments: Sequence[Adjustment],
+        threshold: float,
+    ) -> None:
+        self._previous = previous_plan
+        self._as_of_month = as_of_month
+        self._adjustments = list(adjustments)
+        self._threshold = threshold
+        self._metrics: set[str] = set()
+        self._found: dict[tuple[str, str], list[dg.AssetCheckResult]] = {
+            (table, name): [] for table, names in CHECKS.items() for name in names
+        }
+
+    def add(self, part: PlanResult) -> None:
+        """Check the rows of one part of the version (all of a stream's tables, or alerts)."""
+        plan = part.target_plan
+        if not plan.empty:
+            metrics = set(plan["metric"].unique())
+            self._metrics |= metrics
+            funnel = part.funnel_requirements
+            locks = [lock for lock in self._adjustments if lock.metric in metrics]
+            self._keep(sums_exact(plan))
+            self._keep(non_negative(plan))
+            self._keep(closed_months_unchanged(plan, self._previous, self._as_of_month))
+            self._keep(locks_respected(plan, locks))
+            self._keep(funnel_matches_open_targets(funnel, plan))
+            self._keep(funnel_non_negative(funnel))
+            self._keep(sellers_match("rep_targets", part.rep_targets, plan, "rep_id"))
+            self._keep(sellers_match("partner_targets", part.partner_targets, plan, "partner_id"))
+            self._keep(changes_add_up(part.plan_changes))
+        if not part.attainment_alerts.empty:
+            self._keep(alerts_below_threshold(part.attainment_alerts, self._threshold))
+
+    def results(self) -> list[dg.AssetCheckResult]:
+        """One result per check, in :data:`CHECKS` order, merged over the parts seen."""
+        # A lock of a metric that was not planned at all cannot hold.
+        unplanned = [lock for lock in self._adjustments if lock.metric not in self._metrics]
+        if unplanned:
+            empty = pd.DataFrame(columns=list(TARGET_PLAN_COLUMNS))
+            self._keep(locks_respected(empty, unplanned))
+        return [
+            _merged(table, name, found, self._threshold)
+            for (table, name), found in self._found.items()
+        ]
+
+    def _keep(self, result: dg.AssetCheckResult) -> None:
+        self._found[(result.asset_key.path[-1], result.check_name)].append(result)
+
+
+def _merged(
+    table: str, name: str, found: Sequence[dg.AssetCheckResult], threshold: float
+) -> dg.AssetCheckResult:
+    """The results of one check over several parts as one: counts summed, samples joined."""
+    if not found:  # nothing of this table was written: nothing can fail
+        extra = {"threshold": threshold} if name == "below_threshold" else {}
+        return _result(table, name, pd.DataFrame(), **extra)
+    if len(found) == 1:
+        return found[0]
+    metadata: dict[str, object] = {
+        "failing_rows": sum(_value(result, "failing_rows") for result in found),
+        "sample": dg.MetadataValue.json(
+            [row for result in found for row in _value(result, "sample")][:5]
+        ),
+    }
+    for key, value in found[0].metadata.items():
+        if key in metadata:
+            continue
+        if isinstance(value, dg.IntMetadataValue):
+            metadata[key] = sum(_value(result, key) for result in found)
+        else:
+            metadata[key] = value
+    return dg.AssetCheckResult(
+        asset_key=dg.AssetKey(table),
+        check_name=name,
+        passed=all(result.passed for result in found),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata,
+    )
+
+
+def _value(result: dg.AssetCheckResult, key: str) -> object:
+    value = result.metadata[key]
+    return value.data if isinstance(value, dg.JsonMetadataValue) else value.value

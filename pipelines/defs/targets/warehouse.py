@@ -19,7 +19,7 @@ version or the new one, never a mix.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import duckdb
 import pandas as pd
@@ -306,27 +306,41 @@ def read_version(
 def write_version(
     connection: duckdb.DuckDBPyConnection,
     as_of: dt.date,
-    results: Mapping[str, PlanResult],
+    results: Mapping[str, PlanResult | Iterable[PlanResult]],
     funnel_rates: pd.DataFrame | None,
 ) -> dict[str, int]:
     """Replace the ``(as_of_month, scenario)`` rows of every plan table in one transaction.
 
+    Args:
+        connection: the warehouse.
+        as_of: the as-of month (first day).
+        results: per scenario, its :class:`PlanResult`, or its parts in order (e.g. the
+            generator :func:`planning.plan_streams`): each part is written as it comes and can
+            then be dropped, so only one stream's frames need to be in memory.
+        funnel_rates: the funnel rates the version used (kept for the next month's waterfall).
+
     Returns:
         Rows written per table.
+
+    Raises:
+        Exception: whatever producing a part raised (e.g. ``PlanningInputError``), after rolling
+            back: nothing of the version is written then, not even the tables.
     """
-    create_tables(connection)
     counts = dict.fromkeys(PLAN_TABLES, 0)
     month = as_of.isoformat()
     connection.execute("BEGIN TRANSACTION")
     try:
-        for scenario, result in results.items():
-            for table, frame in result.tables().items():
+        create_tables(connection)
+        for scenario, parts in results.items():
+            for table in PLAN_TABLES:
                 connection.execute(
                     f"DELETE FROM {SCHEMA}.{table} "
                     f"WHERE as_of_month = DATE '{month}' AND scenario = ?",
                     [scenario],
                 )
-                counts[table] += insert(connection, table, to_published(table, frame))
+            for part in [parts] if isinstance(parts, PlanResult) else parts:
+                for table, frame in part.tables().items():
+                    counts[table] += insert(connection, table, to_published(table, frame))
         if funnel_rates is not None:
             snapshot = funnel_rates.assign(as_of_month=pd.Timestamp(month).date())
             connection.register("funnel_rates_rows", snapshot)
