@@ -248,9 +248,22 @@ def _bookings(
     channel_share = np.where(sellers["channel"] == "direct", DIRECT_SHARE, 1 - DIRECT_SHARE)
     levels = np.stack([level[region] for region in sellers["region"]], axis=1)
     base = levels * share * channel_share[None, :]  # (months, sellers)
-    frames = []
-    for p, line in enumerate(lines):
-        for deal_type, deal_share in DEAL_TYPE_SHARES:
+    # Rows are gathered as integer indices and sorted by integer codes (codes in the order of
+    # the values, missing ids last, as a sort by the values puts them), and the text columns are
+    # built once in the final order: at the x-large size (16,000 sellers, 20M rows) sorting the
+    # concatenated text columns took several GB.
+    region_codes = _sorted_codes(sellers["region"])
+    channel_codes = _sorted_codes(sellers["channel"])
+    rep_codes = _sorted_codes(sellers["rep_id"])
+    partner_codes = _sorted_codes(sellers["partner_id"])
+    line_order = np.argsort(np.argsort(np.array(lines, dtype=object), kind="stable"))
+    deal_types = [deal_type for deal_type, _ in DEAL_TYPE_SHARES]
+    deal_order = np.argsort(np.argsort(np.array(deal_types, dtype=object), kind="stable"))
+    parts: dict[str, list[np.ndarray]] = {
+        key: [] for key in ("month", "seller", "line", "deal", "amount", "customers")
+    }
+    for p, _line in enumerate(lines):
+        for d, (deal_type, deal_share) in enumerate(DEAL_TYPE_SHARES):
             noise = rng.lognormal(0.0, 0.3, size=base.shape)
             amount = base * line_mix[p] * deal_share * noise
             m_idx, s_idx = np.nonzero(amount > 0)
@@ -258,27 +271,49 @@ def _bookings(
             customers = (
                 rng.poisson(values / 400_000) if deal_type == "new" else np.zeros(len(values), int)
             )
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "month": np.array(history, dtype=object)[m_idx],
-                        "region": sellers["region"].to_numpy()[s_idx],
-                        "product_line": line,
-                        "channel": sellers["channel"].to_numpy()[s_idx],
-                        "deal_type": deal_type,
-                        "partner_id": sellers["partner_id"].to_numpy()[s_idx],
-                        "rep_id": sellers["rep_id"].to_numpy()[s_idx],
-                        "bookings_amount": values,
-                        "order_count": 1 + (values // 200_000).astype(int),
-                        "new_customers": customers,
-                    }
-                )
-            )
-    frame = pd.concat(frames, ignore_index=True)
-    return frame.sort_values(
-        ["month", "region", "product_line", "channel", "deal_type", "rep_id", "partner_id"],
-        kind="stable",
-    ).reset_index(drop=True)
+            parts["month"].append(m_idx)
+            parts["seller"].append(s_idx)
+            parts["line"].append(np.full(len(values), p))
+            parts["deal"].append(np.full(len(values), d))
+            parts["amount"].append(values)
+            parts["customers"].append(customers)
+    rows = {key: np.concatenate(arrays) for key, arrays in parts.items()}
+    del parts
+    seller = rows["seller"]
+    # np.lexsort is stable and sorts by the last key first.
+    order = np.lexsort(
+        (
+            partner_codes[seller],
+            rep_codes[seller],
+            deal_order[rows["deal"]],
+            channel_codes[seller],
+            line_order[rows["line"]],
+            region_codes[seller],
+            rows["month"],
+        )
+    )
+    seller = seller[order]
+    values = rows["amount"][order]
+    return pd.DataFrame(
+        {
+            "month": np.array(history, dtype=object)[rows["month"][order]],
+            "region": sellers["region"].to_numpy()[seller],
+            "product_line": np.array(lines, dtype=object)[rows["line"][order]],
+            "channel": sellers["channel"].to_numpy()[seller],
+            "deal_type": np.array(deal_types, dtype=object)[rows["deal"][order]],
+            "partner_id": sellers["partner_id"].to_numpy()[seller],
+            "rep_id": sellers["rep_id"].to_numpy()[seller],
+            "bookings_amount": values,
+            "order_count": 1 + (values // 200_000).astype(int),
+            "new_customers": rows["customers"][order],
+        }
+    )
+
+
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes that sort like the values, missing values last."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(uniques), codes)
 
 
 def _month_number(day: object, missing: int) -> int:
