@@ -544,6 +544,11 @@ def scaling_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
     ]
     for scenario in ("one_month", "backfill"):
         present = [size for size in sizes if scenario in results[size]]
+        months = {len(results[size][scenario]["months"]) for size in present}
+        if len(months) > 1:
+            # A 12-month backfill against a 1-month one says nothing about the data size.
+            lines.append(f"  {scenario}: not compared (different month counts: {sorted(months)})")
+            continue
         if len(present) < 2:
             continue
         x = [results[size]["rows"] for size in present]
