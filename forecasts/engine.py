@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
 
 from forecasts import challengers
 from forecasts.config import ForecastConfig
@@ -309,7 +310,7 @@ def _run(
         nodes, summing = hierarchy_nodes(bottom, hierarchy, levels)
     else:
         nodes = bottom.assign(level=levels[-1].name)[["level", ID_COL]]
-        summing = np.eye(len(bottom))
+        summing = scipy.sparse.identity(len(bottom), format="csr")
     panel = _Panel.build(results, end)
 
     # The first origin is a warm-up: it only gives the later ones past errors, so it has no
@@ -513,7 +514,7 @@ def _node_baseline(
     position: int,
     origin: int,
     panel: _Panel,
-    summing: np.ndarray,
+    summing: scipy.sparse.csr_matrix,
     horizon: int,
 ) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]], np.ndarray]:
     """Seasonal naive per node (summed), its textbook bounds and each node's MASE scale."""
@@ -544,7 +545,7 @@ def _backtest_rows(
     origin: int,
     panel: _Panel,
     nodes: pd.DataFrame,
-    summing: np.ndarray,
+    summing: scipy.sparse.csr_matrix,
     hierarchy: tuple[str, ...],
     config: ForecastConfig,
     calibration: Calibration,
@@ -624,7 +625,7 @@ def _final_frames(
     position: int,
     origin: int,
     nodes: pd.DataFrame,
-    summing: np.ndarray,
+    summing: scipy.sparse.csr_matrix,
     hierarchy: tuple[str, ...],
     config: ForecastConfig,
     calibration: Calibration,

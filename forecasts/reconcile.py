@@ -65,7 +65,7 @@ def check_levels(levels: Sequence[Level], hierarchy: Sequence[str]) -> None:
 
 def hierarchy_nodes(
     bottom: pd.DataFrame, hierarchy: Sequence[str], levels: Sequence[Level]
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, scipy.sparse.csr_matrix]:
     """Return every node of every level and the summing matrix.
 
     Args:
@@ -77,7 +77,9 @@ def hierarchy_nodes(
     Returns:
         ``(nodes, summing)``: nodes has ``level``, ``unique_id`` and the hierarchy keys
         (``None`` where aggregated), top level first; ``summing[i, j]`` is 1 when bottom
-        series ``j`` belongs to node ``i``. Bottom nodes keep their ids.
+        series ``j`` belongs to node ``i`` (a sparse matrix: each series is in one node per
+        level, and a dense one for 91k rep-level series would need 62 GiB). Bottom nodes keep
+        their ids.
     """
     check_levels(levels, hierarchy)
     rows, blocks = [], []
@@ -85,7 +87,7 @@ def hierarchy_nodes(
         if set(level.keys) == set(hierarchy):
             for record in bottom[[ID_COL, *hierarchy]].to_dict("records"):
                 rows.append({"level": level.name, **record})
-            blocks.append(np.eye(len(bottom)))
+            blocks.append(scipy.sparse.identity(len(bottom), format="csr"))
             continue
         keys = list(level.keys)
         if keys:
@@ -95,8 +97,10 @@ def hierarchy_nodes(
         else:
             codes = np.zeros(len(bottom), dtype=int)
             groups = pd.DataFrame(index=[0])
-        block = np.zeros((len(groups), len(bottom)))
-        block[codes, np.arange(len(bottom))] = 1.0
+        block = scipy.sparse.csr_matrix(
+            (np.ones(len(bottom)), (codes, np.arange(len(bottom)))),
+            shape=(len(groups), len(bottom)),
+        )
         for _, group in groups.iterrows():
             values = [group[key] for key in keys]
             row = {"level": level.name, ID_COL: node_path(keys, values) if keys else COMPANY_ID}
@@ -104,10 +108,19 @@ def hierarchy_nodes(
             rows.append(row)
         blocks.append(block)
     nodes = pd.DataFrame(rows, columns=["level", ID_COL, *hierarchy])
-    return nodes, np.vstack(blocks) if blocks else np.zeros((0, len(bottom)))
+    summing = (
+        scipy.sparse.vstack(blocks, format="csr")
+        if blocks
+        else scipy.sparse.csr_matrix((0, len(bottom)))
+    )
+    return nodes, summing
 
 
-def aggregate(summing: np.ndarray, bottom: np.ndarray, decimals: int | None = 2) -> np.ndarray:
+def aggregate(
+    summing: np.ndarray | scipy.sparse.sparray | scipy.sparse.spmatrix,
+    bottom: np.ndarray,
+    decimals: int | None = 2,
+) -> np.ndarray:
     """Sum bottom values into every node: ``summing @ bottom`` along the first axis.
 
     A node with an unknown (NaN) child is unknown.

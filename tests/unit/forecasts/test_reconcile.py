@@ -41,8 +41,8 @@ def test_nodes_are_named_by_node_paths_with_null_keys_where_aggregated() -> None
         "NORTH/direct",
     ]
     assert nodes.loc[1, "channel"] is None
-    np.testing.assert_array_equal(summing[1], [1, 1, 0])
-    np.testing.assert_array_equal(summing[0], [1, 1, 1])
+    np.testing.assert_array_equal(summing.toarray()[1], [1, 1, 0])
+    np.testing.assert_array_equal(summing.toarray()[0], [1, 1, 1])
 
 
 def test_levels_must_use_hierarchy_keys_and_include_the_bottom() -> None:
@@ -64,7 +64,7 @@ def test_every_parent_path_is_exactly_the_sum_of_its_children_to_the_cent(
     totals = aggregate(summing, bottom)
 
     cents = np.round(np.round(bottom, 2) * 100).astype(np.int64)
-    expected = np.tensordot(summing.astype(np.int64), cents, axes=1)
+    expected = np.tensordot(summing.toarray().astype(np.int64), cents, axes=1)
     np.testing.assert_array_equal(np.round(totals * 100).astype(np.int64), expected)
     assert (totals >= 0).all()
 
