@@ -30,8 +30,8 @@ dev:                ## the Dagster UI on the demo home
 demo:               ## generate the default demo and run the latest month
 	$(UV) salesplan demo
 
-bench:              ## all benchmarks (prints figures; see README)
-	$(UV) python bench/run_all.py
+bench:              ## the scale benchmark at default and large (prints figures; see README)
+	$(UV) python bench/scale.py --sizes default large
 
 update_snapshot:    ## refresh the asset-graph snapshot after an intended change
 	$(UV) pytest tests/integration/pipelines/test_definitions.py --snapshot-update
