@@ -6,6 +6,7 @@ from publishing.contract import (
     PUBLISHED_TABLES,
     README_BEGIN,
     README_END,
+    UNSTATED_GRAIN,
     ContractChanged,
     check_contract,
     contract_differences,
@@ -18,6 +19,12 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 
 def test_the_contract_covers_exactly_the_published_tables():
     assert list(load_contract()) == [table.name for table in PUBLISHED_TABLES]
+
+
+def test_every_table_of_the_committed_contract_states_its_grain():
+    for name, spec in load_contract().items():
+        assert spec.grain.strip(), name
+        assert spec.grain != UNSTATED_GRAIN, name
 
 
 def test_every_published_row_carries_its_as_of_month():
