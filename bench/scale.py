@@ -693,6 +693,17 @@ def git_commit() -> str | None:
         return None
 
 
+def report_against_baseline(results: Mapping[str, Any], args: argparse.Namespace) -> int:
+    """Print ``results`` with their ratios to the baseline; keep them as it when asked."""
+    baseline = {}
+    if args.baseline.exists():
+        baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
+    report(results, baseline)
+    if args.update_baseline:
+        write_baseline(results, args.baseline)
+    return 0
+
+
 def report_merged(args: argparse.Namespace) -> int:
     """Print (and optionally keep as the baseline) the figures of several ``--json`` files."""
     merged: dict[str, Any] = {}
@@ -704,13 +715,7 @@ def report_merged(args: argparse.Namespace) -> int:
             merged["sizes"][size] = {**figures, "commit": results.get("commit")}
         merged["date"] = max(merged["date"], results["date"])
     merged["sizes"] = dict(sorted(merged["sizes"].items(), key=lambda item: SIZES.index(item[0])))
-    baseline = {}
-    if args.baseline.exists():
-        baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
-    report(merged, baseline)
-    if args.update_baseline:
-        write_baseline(merged, args.baseline)
-    return 0
+    return report_against_baseline(merged, args)
 
 
 def main(argv: Iterable[str] | None = None) -> int:
@@ -791,13 +796,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         results["sizes"][size] = bench_size(size, args, env)
         if args.json:
             args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
-    baseline = {}
-    if args.baseline.exists():
-        baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
-    report(results, baseline)
-    if args.update_baseline:
-        write_baseline(results, args.baseline)
-    return 0
+    return report_against_baseline(results, args)
 
 
 if __name__ == "__main__":
