@@ -238,8 +238,14 @@ class LogScale:
         return np.log1p(np.clip(y, 0.0, None) / self.offset)
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
-        """Return ``offset * expm1(z)``, clipped at 0 (and ``z`` at 700 against overflow)."""
-        return np.clip(self.offset * np.expm1(np.minimum(z, 700.0)), 0.0, None)
+        """Return ``offset * expm1(z)``, clipped at 0.
+
+        A model that runs away on a sparse series can return a ``z`` whose inverse exceeds
+        the float range: it becomes ``inf`` on purpose, without numpy's overflow warning, so
+        the candidate is refused as non-finite (and never scored as a huge but finite value).
+        """
+        with np.errstate(over="ignore"):
+            return np.clip(self.offset * np.expm1(np.minimum(z, 700.0)), 0.0, None)
 
 
 def replace_outliers(z: np.ndarray, threshold: float = OUTLIER_THRESHOLD) -> tuple[np.ndarray, int]:

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 from hypothesis import given
@@ -125,6 +127,17 @@ def test_the_log_scale_round_trips_and_never_goes_negative(values: list[float]) 
 
     np.testing.assert_allclose(scale.inverse(scale.forward(y)), y, rtol=1e-9, atol=1e-6)
     assert (scale.inverse(np.linspace(-50, 5, 20)) >= 0).all()
+
+
+def test_a_runaway_log_forecast_becomes_infinite_without_a_warning() -> None:
+    scale = LogScale(5e4)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow RuntimeWarning would raise here
+        values = scale.inverse(np.array([1.0, 699.0, 700.0, 1e6]))
+
+    assert np.isfinite(values[0])
+    assert np.isinf(values[1:]).all()
 
 
 def test_scales_use_the_seasonal_lag_with_two_years_of_data() -> None:
