@@ -22,6 +22,9 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -67,6 +70,7 @@ from salesplan.months import format_month, parse_month
 
 MIN_HORIZON = 12
 BOTTOM_UP = "bottom_up"
+PARENT_POLL_S = 1.0  # how often a pool worker checks that its parent is still alive
 
 
 @dataclass(frozen=True)
@@ -247,13 +251,35 @@ def worker_pool(n_jobs: int) -> Iterator[concurrent.futures.ProcessPoolExecutor]
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=n_jobs,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=warm_up,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
     try:
         list(pool.map(_ready, range(n_jobs)))
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(parent: int) -> None:
+    _exit_with_parent(parent)
+    warm_up()
+
+
+def _exit_with_parent(parent: int, poll_s: float = PARENT_POLL_S) -> None:
+    """End this worker once the process that created the pool is gone.
+
+    A pool's workers wait on a pipe from their parent; a parent killed with SIGKILL (or a
+    SIGTERM that skips its ``finally``) leaves them waiting forever, idle but holding memory.
+    A daemon thread notices the parent's death (this process is re-parented) and exits.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def warm_up() -> None:
