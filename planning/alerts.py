@@ -28,6 +28,7 @@ looked like 52.5%, a false ``critical``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -133,13 +134,35 @@ def attainment_alerts(
     found = found.merge(attributes, on=["metric", "node"], how="left")
     found = found.rename(columns={"actual": "actual_to_date"})
     found["message"] = [_message(row, last_closed) for row in found.itertuples(index=False)]
-    rank = {name: i for i, (name, _) in enumerate(alerts.severities)}
-    found["_rank"] = found["severity"].map(rank)
-    found["_grain"] = found["grain"].map({"year": 0, "quarter": 1, "month": 2})
-    found = found.sort_values(["_rank", "metric", "node", "_grain"], kind="stable")
     for column in ("pace", "expected_pace", "attainment"):
         found[column] = found[column].round(6)
-    return found[list(ALERT_COLUMNS)].reset_index(drop=True)
+    return _in_alert_order(found, alerts)
+
+
+def merge_alerts(frames: Sequence[pd.DataFrame], alerts: AlertConfig) -> pd.DataFrame:
+    """Combine :func:`attainment_alerts` of plans with disjoint metrics, in its order.
+
+    An alert compares a node's months within its own metric, so the alerts of each metric's
+    rows, merged here, are the alerts of all the rows at once.
+    """
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return pd.DataFrame(columns=list(ALERT_COLUMNS))
+    return _in_alert_order(pd.concat(frames, ignore_index=True), alerts)
+
+
+def _in_alert_order(found: pd.DataFrame, alerts: AlertConfig) -> pd.DataFrame:
+    """Most severe first, then metric, node and grain (year, quarter, month)."""
+    rank = {name: i for i, (name, _) in enumerate(alerts.severities)}
+    order = pd.DataFrame(
+        {
+            "rank": found["severity"].map(rank),
+            "metric": found["metric"],
+            "node": found["node"],
+            "grain": found["grain"].map({"year": 0, "quarter": 1, "month": 2}),
+        }
+    ).sort_values(["rank", "metric", "node", "grain"], kind="stable")
+    return found.loc[order.index, list(ALERT_COLUMNS)].reset_index(drop=True)
 
 
 def _large_enough(target: pd.Series, company_nodes: set[str], min_share: float) -> pd.Series:

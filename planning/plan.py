@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planning.alerts import ALERT_COLUMNS, attainment_alerts
+from planning.alerts import ALERT_COLUMNS, attainment_alerts, merge_alerts
 from planning.calendar import FiscalCalendar, WorkingDays
 from planning.changes import COMPONENTS, waterfall
 from planning.config import PlanningConfig
@@ -53,6 +53,7 @@ from planning.funnel import (
     FunnelRates,
     RateBook,
     cycle_lag_months,
+    index_rate_rows,
     lead_lag_months,
 )
 from planning.hierarchy import UNASSIGNED, Tree
@@ -79,6 +80,10 @@ from planning.redecompose import (
 from salesplan.months import format_month, parse_month
 
 OFFICIAL = "official"
+# plan_streams yields a stream's week rows in parts of at most this many weeks (a quarter):
+# weeks are 53 of a stream's 70 periods, and one part of them at a time keeps the peak memory of
+# the xlarge demo's 200k-node streams within bounds.
+WEEKS_PER_PART = 13
 KEY_COLUMNS = ("region", "product_line", "channel", "rep_id", "partner_id")
 GRAIN_ORDER = {"year": 0, "quarter": 1, "month": 2, "week": 3}
 TARGET_VALUES = (
@@ -268,9 +273,9 @@ def plan_streams(
 ) -> Iterator[PlanResult]:
     """Re-plan like :func:`build_plan`, yielding the output one stream (metric) at a time.
 
-    Only one stream's frames are alive at a time (plus the month rows the alerts need, ~1/5 of
-    ``target_plan``), so a caller that writes each part and drops it holds a sixth of what
-    :func:`build_plan` holds. Concatenating the parts in order (:func:`combine_parts`) gives
+    Only one part's frames are alive at a time (plus the month rows the alerts need, ~1/5 of
+    ``target_plan``), so a caller that writes each part and drops it holds a small fraction of
+    what :func:`build_plan` holds. Concatenating the parts in order (:func:`combine_parts`) gives
     exactly the frames of :func:`build_plan`: every table is ordered by metric first, except
     ``attainment_alerts``, which comes alone in the last part.
 
@@ -282,9 +287,12 @@ def plan_streams(
         previous: as for :func:`build_plan`.
 
     Yields:
-        One :class:`PlanResult` per planned stream, in metric order, with that stream's rows of
-        every table but ``attainment_alerts`` (empty); then a last one with only the
-        ``attainment_alerts`` of all streams and the notes of the re-plan.
+        Per planned stream, in metric order: first a :class:`PlanResult` with that stream's
+        year, quarter and month rows of ``target_plan`` and its rows of every other table but
+        ``attainment_alerts`` (empty); then parts with only week rows of ``target_plan``, at most
+        :data:`WEEKS_PER_PART` weeks each (weeks are three quarters of a stream's rows).
+        Then a last part with only the ``attainment_alerts`` of all streams and the notes of
+        the re-plan.
 
     Raises:
         PlanningInputError: for bad input, naming the input, row, column and value (possibly
@@ -308,7 +316,7 @@ def plan_streams(
         previous_adjustments = applied_adjustments(previous.adjustments, config, as_of)
 
     context = _Context(as_of_month=format_month(as_of), scenario=scenario, config=config)
-    month_rows: list[pd.DataFrame] = []
+    stream_alerts: list[pd.DataFrame] = []
     for metric, stream in sorted(config.streams.items()):
         previous_rows = _previous_leaf_rows(context, previous, metric)
         forecast_keys = _forecast_segments(inputs.forecasts, stream.forecast_metric)
@@ -361,8 +369,9 @@ def plan_streams(
                 notes,
             )
         target_plan = _target_plan_frame(context, plan)
-        # The alerts read month rows only (~1/5 of the rows): keep those, not the stream.
-        month_rows.append(target_plan[target_plan["grain"] == "month"])
+        # Alerts compare a node's months within its own metric: found stream by stream, they
+        # are the alerts of the whole plan, and no stream's rows need to be kept for them.
+        stream_alerts.append(attainment_alerts(target_plan, config.alerts, calendar, as_of))
         yield PlanResult(
             target_plan=target_plan,
             funnel_requirements=_concat([] if funnel is None else [funnel], FUNNEL_COLUMNS),
@@ -373,14 +382,12 @@ def plan_streams(
             plan_changes=_concat([] if changes is None else [changes], CHANGE_COLUMNS),
             attainment_alerts=pd.DataFrame(columns=list(ALERT_COLUMNS)),
         )
-        del target_plan, funnel, changes, plan
+        del target_plan, funnel, changes
+        for weeks in _week_frames(context, plan):
+            yield _only_target_plan(weeks)
+        del plan
 
-    months = _sorted_concat(month_rows)
-    if months.empty:
-        months = pd.DataFrame(columns=list(TARGET_PLAN_COLUMNS))
-    alerts = attainment_alerts(months, config.alerts, calendar, as_of)
-    if alerts.empty:
-        alerts = pd.DataFrame(columns=list(ALERT_COLUMNS))
+    alerts = merge_alerts(stream_alerts, config.alerts)
     empty = {
         "target_plan": TARGET_PLAN_COLUMNS,
         "funnel_requirements": FUNNEL_COLUMNS,
@@ -627,10 +634,24 @@ def _target_plan_frame(context: _Context, plan: StreamPlan) -> pd.DataFrame:
         frame[name] = np.concatenate(columns[name])
     frame["forecast"] = np.round(np.concatenate(columns["forecast"]), 0)
     frame["p_attain"] = np.round(p_attain.T.reshape(-1), 6)
-    weeks = _week_frame(plan)
-    frame = pd.concat([frame, weeks], ignore_index=True)
+    return _finish_target_plan(context, plan, frame)
+
+
+def _finish_target_plan(context: _Context, plan: StreamPlan, frame: pd.DataFrame) -> pd.DataFrame:
     frame["gap"] = frame["adjusted_target"] - frame["forecast"]
     return _stamp(context, plan, frame)[list(TARGET_PLAN_COLUMNS)]
+
+
+def _only_target_plan(target_plan: pd.DataFrame) -> PlanResult:
+    """A part with these ``target_plan`` rows and no rows of the other tables."""
+    return PlanResult(
+        target_plan=target_plan,
+        funnel_requirements=pd.DataFrame(columns=list(FUNNEL_COLUMNS)),
+        rep_targets=pd.DataFrame(columns=list(REP_COLUMNS)),
+        partner_targets=pd.DataFrame(columns=list(PARTNER_COLUMNS)),
+        plan_changes=pd.DataFrame(columns=list(CHANGE_COLUMNS)),
+        attainment_alerts=pd.DataFrame(columns=list(ALERT_COLUMNS)),
+    )
 
 
 def _repeat(labels: Sequence[str], times: int) -> np.ndarray:
@@ -659,8 +680,14 @@ def _stamp(context: _Context, plan: StreamPlan, frame: pd.DataFrame) -> pd.DataF
     return frame
 
 
-def _week_frame(plan: StreamPlan) -> pd.DataFrame:
-    """Weekly rows: each leaf-month spread over its ISO week parts by working days."""
+def _week_frames(
+    context: _Context, plan: StreamPlan, weeks_per_part: int = WEEKS_PER_PART
+) -> Iterator[pd.DataFrame]:
+    """Weekly rows: each leaf-month spread over its ISO week parts by working days.
+
+    The rows come in frames of at most ``weeks_per_part`` (default :data:`WEEKS_PER_PART`)
+    consecutive weeks, nodes in tree order within each week, ready to publish.
+    """
     data = plan.data
     tree = data.tree
     working = WorkingDays(data.config.calendar)
@@ -695,28 +722,32 @@ def _week_frame(plan: StreamPlan) -> pd.DataFrame:
             weekly[name][:, columns] += _split_signed(values[:, m], weights)
         forecast[:, columns] += leaf_forecast_values[:, m, None] * (weights / weights.sum())
     attributes = _node_attributes(tree)
-    n_weeks = len(week_labels)
     n_nodes = len(tree.nodes)
-    frame = _tile_nodes(attributes, n_weeks)
-    frame["grain"] = "week"
-    frame["period"] = _repeat(week_labels, n_nodes)
-    frame["period_start"] = np.repeat(
-        np.array([_iso_monday(label) for label in week_labels], dtype=object), n_nodes
-    )
-    frame["status"] = _repeat(
-        [_status(week_months[label], data.n_closed) for label in week_labels], n_nodes
-    )
-    for name in leaf_values:
-        frame[name] = tree.aggregate(weekly[name]).T.reshape(-1)
+    node_weekly = {name: tree.aggregate(weekly[name]) for name in leaf_values}
+    del weekly
     node_forecast = tree.aggregate(forecast)
     if not plan.forecast.available:
         open_weeks = [
             w for w, label in enumerate(week_labels) if max(week_months[label]) >= data.n_closed
         ]
         node_forecast[:, open_weeks] = np.nan
-    frame["forecast"] = np.round(node_forecast.T.reshape(-1), 0)
-    frame["p_attain"] = np.nan
-    return frame
+    n_parts = -(-len(week_labels) // weeks_per_part)
+    for weeks in np.array_split(np.arange(len(week_labels)), n_parts):
+        labels = [week_labels[w] for w in weeks]
+        frame = _tile_nodes(attributes, len(weeks))
+        frame["grain"] = "week"
+        frame["period"] = _repeat(labels, n_nodes)
+        frame["period_start"] = np.repeat(
+            np.array([_iso_monday(label) for label in labels], dtype=object), n_nodes
+        )
+        frame["status"] = _repeat(
+            [_status(week_months[label], data.n_closed) for label in labels], n_nodes
+        )
+        for name, values in node_weekly.items():
+            frame[name] = values[:, weeks].T.reshape(-1)
+        frame["forecast"] = np.round(node_forecast[:, weeks].T.reshape(-1), 0)
+        frame["p_attain"] = np.nan
+        yield _finish_target_plan(context, plan, frame)
 
 
 def _split_signed(values: IntArray, weights: FloatArray) -> IntArray:
@@ -1063,9 +1094,17 @@ def _rate_book(
     deal_type = deal_types[0] if deal_types and len(deal_types) == 1 else None
     key = ("rate_book", id(frame), deal_type)
     if key not in context.cache:
+        rows_key = ("rate_rows", id(frame))
+        if rows_key not in context.cache:
+            context.cache[rows_key] = index_rate_rows(frame)
+        rows = context.cache[rows_key]
         try:
             book = RateBook(
-                frame, config.funnel.prior_strength, deal_type, config.funnel.activity_types
+                frame,
+                config.funnel.prior_strength,
+                deal_type,
+                config.funnel.activity_types,
+                rows,  # type: ignore[arg-type]
             )
         except PlanningInputError:
             if deal_type is None:
@@ -1077,7 +1116,13 @@ def _rate_book(
                 f"funnel_rates has no {deal_type} rows: the {deal_type} funnel uses the rates "
                 f"of all deal types"
             )
-            book = RateBook(frame, config.funnel.prior_strength, None, config.funnel.activity_types)
+            book = RateBook(
+                frame,
+                config.funnel.prior_strength,
+                None,
+                config.funnel.activity_types,
+                rows,  # type: ignore[arg-type]
+            )
         context.cache[key] = book
     return context.cache[key]  # type: ignore[return-value]
 

@@ -31,6 +31,7 @@ from planning.locks import Adjustment
 from planning.plan import TARGET_PLAN_COLUMNS, TARGET_VALUES, PlanResult
 
 VALUES = list(TARGET_VALUES)
+SUB_YEAR_GRAINS = ("quarter", "month", "week")
 TARGET_PLAN_CHECKS = (
     "sums_exact",
     "non_negative",
@@ -91,7 +92,21 @@ def _parent(node: str) -> str:
 
 def sums_exact(target_plan: pd.DataFrame) -> dg.AssetCheckResult:
     """Children add up to their parent in every period; periods add up to the year."""
-    plan = target_plan
+    year = year_values(target_plan)
+    bad = pd.concat(
+        [
+            children_mismatches(target_plan),
+            *(
+                periods_mismatches(period_totals(target_plan, grain), year, grain)
+                for grain in SUB_YEAR_GRAINS
+            ),
+        ]
+    )
+    return _result("target_plan", "sums_exact", bad, rows_checked=len(target_plan))
+
+
+def children_mismatches(plan: pd.DataFrame) -> pd.DataFrame:
+    """The parent rows of ``plan`` whose children do not add up to them, period by period."""
     keys = ["scenario", "metric", "grain", "period"]
     children = plan[plan["node"] != "company"]
     # Each distinct node's parent once (a node repeats in every period: 70 times a year).
@@ -99,13 +114,23 @@ def sums_exact(target_plan: pd.DataFrame) -> dg.AssetCheckResult:
     sums = children.groupby([*keys, children["node"].map(parents_of)])[VALUES].sum()
     sums.index = sums.index.set_names([*keys, "node"])
     parents = plan.set_index([*keys, "node"])[VALUES].reindex(sums.index)
-    bad = sums[(sums != parents).any(axis=1)].reset_index()
-    year = plan[plan["grain"] == "year"].set_index(["scenario", "metric", "node"])[VALUES]
-    for grain in ("quarter", "month", "week"):
-        totals = plan[plan["grain"] == grain].groupby(["scenario", "metric", "node"])[VALUES].sum()
-        mismatch = totals[(totals != year.reindex(totals.index)).any(axis=1)]
-        bad = pd.concat([bad, mismatch.reset_index().assign(grain=f"{grain}s vs year")])
-    return _result("target_plan", "sums_exact", bad, rows_checked=len(plan))
+    return sums[(sums != parents).any(axis=1)].reset_index()
+
+
+def year_values(plan: pd.DataFrame) -> pd.DataFrame:
+    """The year rows' values, by scenario, metric and node."""
+    return plan[plan["grain"] == "year"].set_index(["scenario", "metric", "node"])[VALUES]
+
+
+def period_totals(plan: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """The values of the ``grain`` rows summed per scenario, metric and node."""
+    return plan[plan["grain"] == grain].groupby(["scenario", "metric", "node"])[VALUES].sum()
+
+
+def periods_mismatches(totals: pd.DataFrame, year: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """The nodes whose ``grain`` totals differ from their year values."""
+    mismatch = totals[(totals != year.reindex(totals.index)).any(axis=1)]
+    return mismatch.reset_index().assign(grain=f"{grain}s vs year")
 
 
 def non_negative(target_plan: pd.DataFrame) -> dg.AssetCheckResult:
@@ -248,16 +273,44 @@ class VersionChecks:
         self._found: dict[tuple[str, str], list[dg.AssetCheckResult]] = {
             (table, name): [] for table, names in CHECKS.items() for name in names
         }
+        self._years: list[pd.DataFrame] = []
+        self._week_totals: pd.DataFrame | None = None
 
     def add(self, part: PlanResult) -> None:
-        """Check the rows of one part of the version (all of a stream's tables, or alerts)."""
+        """Check the rows of one part of the version, as :func:`planning.plan_streams` yields.
+
+        A part holds a stream's year, quarter and month rows with its other tables, or only
+        week rows of a stream, or only alerts. Week rows are checked against their parents as
+        they come, and their totals against the year at :meth:`results`.
+        """
         plan = part.target_plan
-        if not plan.empty:
+        if not plan.empty and (plan["grain"] == "week").all():
+            self._metrics |= set(plan["metric"].unique())
+            self._keep(
+                _result(
+                    "target_plan",
+                    "sums_exact",
+                    children_mismatches(plan),
+                    rows_checked=len(plan),
+                )
+            )
+            self._keep(non_negative(plan))
+            totals = period_totals(plan, "week")
+            if self._week_totals is not None:  # the same nodes, other weeks: add exactly
+                totals = pd.concat([self._week_totals, totals]).groupby(level=[0, 1, 2]).sum()
+            self._week_totals = totals
+        elif not plan.empty:
             metrics = set(plan["metric"].unique())
             self._metrics |= metrics
             funnel = part.funnel_requirements
             locks = [lock for lock in self._adjustments if lock.metric in metrics]
-            self._keep(sums_exact(plan))
+            year = year_values(plan)
+            self._years.append(year)
+            bad = [children_mismatches(plan)]
+            for grain in SUB_YEAR_GRAINS:
+                if grain != "week" or (plan["grain"] == "week").any():
+                    bad.append(periods_mismatches(period_totals(plan, grain), year, grain))
+            self._keep(_result("target_plan", "sums_exact", pd.concat(bad), rows_checked=len(plan)))
             self._keep(non_negative(plan))
             self._keep(closed_months_unchanged(plan, self._previous, self._as_of_month))
             self._keep(locks_respected(plan, locks))
@@ -271,6 +324,11 @@ class VersionChecks:
 
     def results(self) -> list[dg.AssetCheckResult]:
         """One result per check, in :data:`CHECKS` order, merged over the parts seen."""
+        if self._week_totals is not None:  # week rows that came in their own parts
+            year = pd.concat(self._years) if self._years else self._week_totals.iloc[:0]
+            bad = periods_mismatches(self._week_totals, year, "week")
+            self._keep(_result("target_plan", "sums_exact", bad, rows_checked=0))
+            self._week_totals = None
         # A lock of a metric that was not planned at all cannot hold.
         unplanned = [lock for lock in self._adjustments if lock.metric not in self._metrics]
         if unplanned:

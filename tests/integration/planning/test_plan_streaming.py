@@ -19,7 +19,7 @@ from pipelines.defs.targets import checks
 from pipelines.defs.targets.tables import PLAN_TABLES
 from pipelines.defs.targets.warehouse import read_previous_version, write_version
 from planning import OFFICIAL, build_plan, combine_parts, load_config, plan_streams
-from planning.plan import applied_adjustments
+from planning.plan import WEEKS_PER_PART, applied_adjustments
 from planning.synthetic import synthetic_inputs
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "planning" / "examples" / "planning.yml"
@@ -73,10 +73,31 @@ def test_a_version_written_stream_by_stream_equals_the_version_written_at_once(
         pd.testing.assert_frame_equal(found[table], expected[table], obj=table)
 
 
-def test_each_part_holds_one_stream_and_the_last_the_alerts(config, inputs):
+def test_each_stream_comes_as_its_months_then_its_weeks_by_quarter_and_the_alerts_last(
+    config, inputs
+):
     parts = list(plan_streams(inputs, config, "2026-08"))
-    metrics = [part.target_plan["metric"].unique().tolist() for part in parts[:-1]]
-    assert metrics == [[metric] for metric in sorted(config.streams)]
+    layout = [
+        (part.target_plan["metric"].unique().tolist(), sorted(set(part.target_plan["grain"])))
+        for part in parts[:-1]
+    ]
+    weeks = [
+        part.target_plan["period"].unique().tolist()
+        for part in parts[:-1]
+        if set(part.target_plan["grain"]) == {"week"}
+    ]
+    n_weeks = 53  # the ISO weeks that touch FY2026 (calendar 2026)
+    week_parts = -(-n_weeks // WEEKS_PER_PART)
+    expected = []
+    for metric in sorted(config.streams):
+        expected += [([metric], ["month", "quarter", "year"])] + [([metric], ["week"])] * week_parts
+    assert layout == expected
+    assert all(len(labels) <= WEEKS_PER_PART for labels in weeks)
+    stream_weeks = [
+        [label for labels in weeks[i : i + week_parts] for label in labels]
+        for i in range(0, len(weeks), week_parts)
+    ]
+    assert all(labels == sorted(labels) and len(labels) == n_weeks for labels in stream_weeks)
     assert all(part.attainment_alerts.empty for part in parts[:-1])
     assert parts[-1].target_plan.empty
     assert not parts[-1].attainment_alerts.empty

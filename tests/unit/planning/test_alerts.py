@@ -3,7 +3,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from planning.alerts import attainment_alerts
+from planning.alerts import ALERT_COLUMNS, attainment_alerts, merge_alerts
 from planning.calendar import FiscalCalendar
 from planning.config import AlertConfig
 
@@ -91,3 +91,32 @@ def test_nodes_below_the_minimum_share_of_the_company_target_are_not_alerted():
     everything = AlertConfig(min_share=0.0)
     alerts = attainment_alerts(plan, everything, FiscalCalendar(1), dt.date(2026, 5, 1))
     assert "region=WEST" in set(alerts["node"])
+
+
+def test_alerts_found_metric_by_metric_and_merged_are_the_alerts_of_all_the_rows():
+    rows = []
+    for metric in ("bookings", "collections", "new_bookings"):
+        for node, actual in (("region=EAST", ACTUAL), ("region=WEST", [100_000] * 4 + [0] * 8)):
+            rows.append(month_rows(actual=actual, node=node).assign(metric=metric))
+    plan = pd.concat(rows, ignore_index=True)
+    config, calendar, as_of = AlertConfig(), FiscalCalendar(1), dt.date(2026, 5, 1)
+
+    merged = merge_alerts(
+        [
+            attainment_alerts(plan[plan["metric"] == metric], config, calendar, as_of)
+            for metric in ("new_bookings", "bookings", "collections")  # any order
+        ],
+        config,
+    )
+
+    expected = attainment_alerts(plan, config, calendar, as_of)
+    assert len(expected) > 6  # critical and warning rows of several metrics and grains
+    assert expected["severity"].nunique() > 1
+    pd.testing.assert_frame_equal(merged, expected)
+
+
+def test_merging_no_alerts_gives_an_empty_table_with_every_column():
+    merged = merge_alerts([], AlertConfig())
+
+    assert merged.empty
+    assert list(merged.columns) == list(ALERT_COLUMNS)
