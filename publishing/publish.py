@@ -121,7 +121,8 @@ def publish(
 
     snapshot = snapshots / _next_snapshot_name(snapshots)
     manifest = _write_manifest(staging, snapshot.name, month, tables, row_counts)
-    _build_serving_file(staging, tables, manifest, previous, as_of)
+    memory_limit = warehouse.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    _build_serving_file(staging, tables, manifest, previous, as_of, memory_limit)
     staging.rename(snapshot)
     _fsync_dir(snapshots)
     _switch_current(published_root, snapshot)
@@ -221,8 +222,13 @@ def _build_serving_file(
     manifest: dict[str, object],
     previous: Path | None,
     as_of: dt.date,
+    memory_limit: str,
 ) -> None:
     """Write the staging snapshot's serving file: every table, every version.
+
+    The file is built within the warehouse connection's ``memory_limit`` (DuckDB's default
+    is 80% of the machine; sorting the xlarge demo's 40M plan rows would take it), spilling
+    beyond it.
 
     With a previous snapshot, its serving file is copied and only the as-of month's rows are
     replaced: the other versions are the same hard-linked Parquet files it was built from.
@@ -234,7 +240,7 @@ def _build_serving_file(
     incremental = base is not None and base.is_file()
     if incremental:
         shutil.copyfile(base, target)  # type: ignore[arg-type]
-    serving = duckdb.connect(str(target))
+    serving = duckdb.connect(str(target), config={"memory_limit": memory_limit})
     try:
         existing = {
             row[0]
