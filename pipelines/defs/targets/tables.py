@@ -122,14 +122,14 @@ def published_columns(table: str) -> list[str]:
     return [column for column in PLAN_TABLES[table] if column != "minor_units"]
 
 
-def create_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create schema ``plan`` and its tables when they do not exist yet."""
-    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+def create_tables(connection: duckdb.DuckDBPyConnection, schema: str = SCHEMA) -> None:
+    """Create ``schema`` (default ``plan``) and its tables when they do not exist yet."""
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table in PLAN_TABLES:
         columns = ", ".join(
             f'"{column}" {column_type(table, column)}' for column in published_columns(table)
         )
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{table} ({columns})")
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{table} ({columns})")
 
 
 def to_published(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -175,8 +175,10 @@ def _as_date_text(value: object) -> str | None:
     return str(value)[:10]
 
 
-def insert(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
-    """Insert a published frame into ``plan.<table>``, casting to the table's types."""
+def insert(
+    connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, schema: str = SCHEMA
+) -> int:
+    """Insert a published frame into ``<schema>.<table>``, casting to the table's types."""
     if frame.empty:
         return 0
     columns = published_columns(table)
@@ -186,7 +188,7 @@ def insert(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
     names = ", ".join(f'"{column}"' for column in columns)
     connection.register("plan_rows", frame[columns])
     try:
-        connection.execute(f"INSERT INTO {SCHEMA}.{table} ({names}) SELECT {casts} FROM plan_rows")
+        connection.execute(f"INSERT INTO {schema}.{table} ({names}) SELECT {casts} FROM plan_rows")
     finally:
         connection.unregister("plan_rows")
     return len(frame)

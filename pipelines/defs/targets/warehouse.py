@@ -44,6 +44,8 @@ SEGMENT_KEYS = list(SEGMENT_DIMENSIONS)
 # year and month periods) and the other columns another ~60% of its cells: reading everything
 # took 3.8 GB at the large demo (3.4M rows), this ~0.3 GB.
 PREVIOUS_PLAN_GRAINS = ("year", "month")
+# Where write_version puts a version's rows before swapping them into the plan tables.
+STAGING_SCHEMA = "plan_staging"
 PREVIOUS_PLAN_COLUMNS = (
     "as_of_month",
     "metric",
@@ -340,44 +342,69 @@ def write_version(
         Rows written per table.
 
     Raises:
-        Exception: whatever producing a part raised (e.g. ``PlanningInputError``), after rolling
-            back: nothing of the version is written then, not even the tables.
+        Exception: whatever producing a part raised (e.g. ``PlanningInputError``), after
+            dropping the staged rows: nothing of the version is written then, not even the
+            tables.
     """
     counts = dict.fromkeys(PLAN_TABLES, 0)
     month = as_of.isoformat()
-    connection.execute("BEGIN TRANSACTION")
+    # The parts go to staging tables first, each committed as it comes: rows appended inside
+    # one open transaction stay in memory until it commits (3 GB beyond DuckDB's own memory
+    # limit for the 40M rows of the xlarge demo). Only the swap below is one transaction.
+    _drop_staging(connection)  # left by a killed run
     try:
-        create_tables(connection)
-        for scenario, parts in results.items():
-            for table in PLAN_TABLES:
-                connection.execute(
-                    f"DELETE FROM {SCHEMA}.{table} "
-                    f"WHERE as_of_month = DATE '{month}' AND scenario = ?",
-                    [scenario],
-                )
+        create_tables(connection, STAGING_SCHEMA)
+        for parts in results.values():
             for part in [parts] if isinstance(parts, PlanResult) else parts:
                 for table, frame in part.tables().items():
-                    counts[table] += insert(connection, table, to_published(table, frame))
-        if funnel_rates is not None:
-            snapshot = funnel_rates.assign(as_of_month=pd.Timestamp(month).date())
-            connection.register("funnel_rates_rows", snapshot)
-            if table_exists(connection, f"{SCHEMA}.{FUNNEL_RATES_SNAPSHOT}"):
+                    counts[table] += insert(
+                        connection, table, to_published(table, frame), STAGING_SCHEMA
+                    )
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            create_tables(connection)
+            for table in PLAN_TABLES:
+                for scenario in results:
+                    connection.execute(
+                        f"DELETE FROM {SCHEMA}.{table} "
+                        f"WHERE as_of_month = DATE '{month}' AND scenario = ?",
+                        [scenario],
+                    )
                 connection.execute(
-                    f"DELETE FROM {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} "
-                    f"WHERE as_of_month = DATE '{month}'"
+                    f"INSERT INTO {SCHEMA}.{table} BY NAME SELECT * FROM {STAGING_SCHEMA}.{table}"
                 )
-                connection.execute(
-                    f"INSERT INTO {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} BY NAME "
-                    "SELECT * FROM funnel_rates_rows"
-                )
-            else:
-                connection.execute(
-                    f"CREATE TABLE {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} AS "
-                    "SELECT * FROM funnel_rates_rows"
-                )
-            connection.unregister("funnel_rates_rows")
-        connection.execute("COMMIT")
-    except Exception:
-        connection.execute("ROLLBACK")
-        raise
+            if funnel_rates is not None:
+                _write_funnel_rates(connection, funnel_rates, month)
+            connection.execute("COMMIT")
+        except Exception:
+            connection.execute("ROLLBACK")
+            raise
+    finally:
+        _drop_staging(connection)
     return counts
+
+
+def _write_funnel_rates(
+    connection: duckdb.DuckDBPyConnection, funnel_rates: pd.DataFrame, month: str
+) -> None:
+    snapshot = funnel_rates.assign(as_of_month=pd.Timestamp(month).date())
+    connection.register("funnel_rates_rows", snapshot)
+    try:
+        if table_exists(connection, f"{SCHEMA}.{FUNNEL_RATES_SNAPSHOT}"):
+            connection.execute(
+                f"DELETE FROM {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} WHERE as_of_month = DATE '{month}'"
+            )
+            connection.execute(
+                f"INSERT INTO {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} BY NAME "
+                "SELECT * FROM funnel_rates_rows"
+            )
+        else:
+            connection.execute(
+                f"CREATE TABLE {SCHEMA}.{FUNNEL_RATES_SNAPSHOT} AS SELECT * FROM funnel_rates_rows"
+            )
+    finally:
+        connection.unregister("funnel_rates_rows")
+
+
+def _drop_staging(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(f"DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE")

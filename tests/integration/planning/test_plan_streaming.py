@@ -17,8 +17,19 @@ import pytest
 
 from pipelines.defs.targets import checks
 from pipelines.defs.targets.tables import PLAN_TABLES
-from pipelines.defs.targets.warehouse import read_previous_version, write_version
-from planning import OFFICIAL, build_plan, combine_parts, load_config, plan_streams
+from pipelines.defs.targets.warehouse import (
+    STAGING_SCHEMA,
+    read_previous_version,
+    write_version,
+)
+from planning import (
+    OFFICIAL,
+    PlanningInputError,
+    build_plan,
+    combine_parts,
+    load_config,
+    plan_streams,
+)
 from planning.plan import WEEKS_PER_PART, applied_adjustments
 from planning.synthetic import synthetic_inputs
 
@@ -128,3 +139,25 @@ def test_checks_run_part_by_part_pass_on_a_good_plan_and_catch_a_broken_stream(c
     assert sums.metadata["rows_checked"].value == sum(
         len(part.target_plan) for part in plan_streams(inputs, config, "2026-08")
     )
+
+
+def test_a_version_that_fails_midway_leaves_the_previous_versions_and_no_staged_rows(
+    tmp_path, config, inputs
+):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    write_version(connection, JULY, {OFFICIAL: build_plan(inputs, config, "2026-07")}, None)
+    before = published(connection)
+
+    def failing_parts():
+        parts = plan_streams(inputs, config, "2026-08")
+        yield next(parts)  # one stream is staged, then the planner fails
+        raise PlanningInputError("annual_targets.csv row 3, column target: 'abc' is not a number")
+
+    with pytest.raises(PlanningInputError, match="row 3"):
+        write_version(connection, AUGUST, {OFFICIAL: failing_parts()}, None)
+
+    after = published(connection)
+    for table in PLAN_TABLES:
+        pd.testing.assert_frame_equal(after[table], before[table], obj=table)
+    schemas = connection.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()
+    assert (STAGING_SCHEMA,) not in schemas
