@@ -65,6 +65,7 @@ SIZES = ("small", "default", "large", "xlarge")
 SEED = 7
 END_MONTH = "2026-10"  # the last extract month of the demo; its as-of month is 2026-11
 SIZE_MARKER = "bench_size.json"
+PHASES = ("one_month", "backfill", "series")  # the measured phases of a size's figures
 
 STAGES = (
     "startup",
@@ -620,8 +621,15 @@ def report(results: Mapping[str, Any], baseline: Mapping[str, Any]) -> None:
         print(f"baseline: {baseline.get('date')} on {describe_machine(baseline['machine'])}")
     for size, figures in results["sizes"].items():
         print(f"\n## {size} ({figures.get('rows', 0):,} extract rows; home {figures['home']})")
-        if figures.get("commit"):
+        commits = {
+            name: figures[name]["commit"]
+            for name in PHASES
+            if isinstance(figures.get(name), Mapping) and figures[name].get("commit")
+        }
+        if figures.get("commit") and not commits:
             print(f"measured at commit {figures['commit']}")
+        for name, commit in commits.items():
+            print(f"{name.replace('_', ' ')} measured at commit {commit}")
         if "generate" in figures:
             gen = figures["generate"]
             print(f"generate: {gen['wall_s']:.0f} s wall, peak {gen['peak_mb']:,.0f} MB")
@@ -709,10 +717,18 @@ def report_merged(args: argparse.Namespace) -> int:
     merged: dict[str, Any] = {}
     for path in args.merge:
         results = json.loads(path.read_text(encoding="utf-8"))
-        if not merged:
-            merged = {**results, "sizes": {}}
+        if not merged:  # each phase names its commit; the files may differ
+            merged = {**results, "sizes": {}, "commit": None}
         for size, figures in results["sizes"].items():
-            merged["sizes"][size] = {**figures, "commit": results.get("commit")}
+            # A later file's phases (one month, backfill, series) replace the earlier ones;
+            # the phases it did not run are kept, each with the commit it was measured at.
+            phases = {
+                name: {**value, "commit": value.get("commit", results.get("commit"))}
+                if name in PHASES
+                else value
+                for name, value in figures.items()
+            }
+            merged["sizes"][size] = {**merged["sizes"].get(size, {}), **phases}
         merged["date"] = max(merged["date"], results["date"])
     merged["sizes"] = dict(sorted(merged["sizes"].items(), key=lambda item: SIZES.index(item[0])))
     return report_against_baseline(merged, args)
