@@ -52,6 +52,7 @@ from planning.funnel import (
     CYCLE_WEIGHTS,
     FunnelRates,
     RateBook,
+    RateRows,
     cycle_lag_months,
     index_rate_rows,
     lead_lag_months,
@@ -273,9 +274,9 @@ def plan_streams(
 ) -> Iterator[PlanResult]:
     """Re-plan like :func:`build_plan`, yielding the output one stream (metric) at a time.
 
-    Only one part's frames are alive at a time (plus the month rows the alerts need, ~1/5 of
-    ``target_plan``), so a caller that writes each part and drops it holds a small fraction of
-    what :func:`build_plan` holds. Concatenating the parts in order (:func:`combine_parts`) gives
+    Only one part's frames are alive at a time (each stream's alerts are found as it is
+    planned), so a caller that writes each part and drops it holds a small fraction of what
+    :func:`build_plan` holds. Concatenating the parts in order (:func:`combine_parts`) gives
     exactly the frames of :func:`build_plan`: every table is ordered by metric first, except
     ``attainment_alerts``, which comes alone in the last part.
 
@@ -1097,15 +1098,19 @@ def _rate_book(
         rows_key = ("rate_rows", id(frame))
         if rows_key not in context.cache:
             context.cache[rows_key] = index_rate_rows(frame)
-        rows = context.cache[rows_key]
-        try:
-            book = RateBook(
+        rows: RateRows = context.cache[rows_key]  # type: ignore[assignment]
+
+        def book_of(book_deal_type: str | None) -> RateBook:
+            return RateBook(
                 frame,
                 config.funnel.prior_strength,
-                deal_type,
+                book_deal_type,
                 config.funnel.activity_types,
-                rows,  # type: ignore[arg-type]
+                rows,
             )
+
+        try:
+            book = book_of(deal_type)
         except PlanningInputError:
             if deal_type is None:
                 raise
@@ -1116,13 +1121,7 @@ def _rate_book(
                 f"funnel_rates has no {deal_type} rows: the {deal_type} funnel uses the rates "
                 f"of all deal types"
             )
-            book = RateBook(
-                frame,
-                config.funnel.prior_strength,
-                None,
-                config.funnel.activity_types,
-                rows,  # type: ignore[arg-type]
-            )
+            book = book_of(None)
         context.cache[key] = book
     return context.cache[key]  # type: ignore[return-value]
 

@@ -285,7 +285,6 @@ class VersionChecks:
         """
         plan = part.target_plan
         if not plan.empty and (plan["grain"] == "week").all():
-            self._metrics |= set(plan["metric"].unique())
             self._keep(
                 _result(
                     "target_plan",
@@ -304,13 +303,8 @@ class VersionChecks:
             self._metrics |= metrics
             funnel = part.funnel_requirements
             locks = [lock for lock in self._adjustments if lock.metric in metrics]
-            year = year_values(plan)
-            self._years.append(year)
-            bad = [children_mismatches(plan)]
-            for grain in SUB_YEAR_GRAINS:
-                if grain != "week" or (plan["grain"] == "week").any():
-                    bad.append(periods_mismatches(period_totals(plan, grain), year, grain))
-            self._keep(_result("target_plan", "sums_exact", pd.concat(bad), rows_checked=len(plan)))
+            self._years.append(year_values(plan))  # for the week parts that follow
+            self._keep(sums_exact(plan))
             self._keep(non_negative(plan))
             self._keep(closed_months_unchanged(plan, self._previous, self._as_of_month))
             self._keep(locks_respected(plan, locks))
