@@ -12,6 +12,7 @@ Deleting the home folder resets everything. Layout (the contract scripts and peo
       published/                     what BI tools read (replaced atomically per re-plan)
       reports/                       leadership report per as-of month
       dagster/                       DAGSTER_HOME (run storage, dagster.yaml)
+      dbt/                           the latest dbt build's artifacts (run_results.json, dbt.log)
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ class SalesplanHome:
     def reports(self) -> Path:
         """Leadership reports and manager workbooks."""
         return self.root / "reports"
+
+    @property
+    def dbt_target(self) -> Path:
+        """The target folder of dbt: artifacts and log of the latest build, replaced by the next."""
+        return self.root / "dbt"
 
     @property
     def dagster_home(self) -> Path:

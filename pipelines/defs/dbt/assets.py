@@ -3,6 +3,11 @@
 One ``dbt build`` per partition rebuilds staging, intermediate and marts for that as-of month
 (the marts hold one version: the latest build). It writes the warehouse, so it runs in the
 ``warehouse`` pool like every other writer.
+
+dbt's artifacts and log go to the home's ``dbt/`` folder, where the next build replaces them
+(dagster-dbt's default is a new folder of about 11 MB per build inside the code checkout's
+``dbt_project/target``, which nothing ever removed). Keeping one folder also lets dbt re-use
+its parse of the project when a build repeats the previous one's vars (a retried month).
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the annotation of `context`
@@ -86,6 +91,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             invocation = dbt.cli(
                 [*DBT_BUILD_ARGS, "--threads", str(threads), "--vars", json.dumps(dbt_vars)],
                 context=context,
+                target_path=home.home.dbt_target,
             )
         yield from invocation.stream()
 

@@ -1,0 +1,19 @@
+"""dbt's artifacts of a re-plan land in the home folder, not in the code checkout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from replan_processes import FIRST_MONTH
+
+from salesplan.home import resolve_home
+
+
+def test_the_latest_build_s_artifacts_and_log_are_in_the_home(published_small_home: Path) -> None:
+    target = resolve_home(published_small_home).dbt_target
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+
+    assert results["args"]["vars"]["as_of_month"] == f"{FIRST_MONTH}-01"
+    assert {result["status"] for result in results["results"]} <= {"success", "pass"}
+    assert (target / "dbt.log").stat().st_size > 0
