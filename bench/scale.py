@@ -246,7 +246,7 @@ def series_phase(home_root: str, as_of: str, subset: int, paths: int | None) -> 
     and on 2 workers for the parallel efficiency ``T1 / (2 x T2)``. Worker start-up (imports,
     compilation, the first Stan run) is timed apart: it is paid once per run. ``paths`` sets
     the sample paths per series (the engine's default when ``None``): the cross-series phase
-    holds every series' paths, ~91k series x 500 paths x 14 months at ``xlarge``.
+    holds every series' paths, ~91k series x 500 paths x 12 months at ``xlarge``.
     """
     import duckdb
     import numpy as np

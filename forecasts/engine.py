@@ -36,6 +36,7 @@ from forecasts import challengers
 from forecasts.config import ForecastConfig
 from forecasts.ensemble import apply_weights, pooled_weights
 from forecasts.metrics import accuracy_table
+from forecasts.paths import SamplePaths
 from forecasts.prepare import (
     RawSeries,
     mase_scale,
@@ -48,10 +49,10 @@ from forecasts.reconcile import (
     BOTTOM_LEVEL,
     Level,
     aggregate,
+    aggregate_paths,
     default_levels,
     forecast_frame,
     hierarchy_nodes,
-    paths_frame,
 )
 from forecasts.schemas import ID_COL, TARGET_COL, TIME_COL, join_flags, validate_history
 from forecasts.selection import OriginResult, SeriesResult, run_series
@@ -81,8 +82,9 @@ class ForecastResult:
         forecasts: One row per node and month: ``level``, hierarchy keys (``None`` where
             aggregated), ``unique_id``, ``ds``, ``horizon``, ``yhat`` (median), the 80%/95%
             bounds ``yhat_lower_80`` ... ``yhat_upper_95``, ``model`` and ``flags``.
-        paths: Sample paths, one row per node, month and path: ``unique_id``, ``ds``,
-            ``path``, ``y``. Parents' paths are sums of their children's.
+        paths: Sample paths of every node, as an array (``SamplePaths``); ``paths.frame()``
+            gives the long frame ``unique_id``, ``ds``, ``path``, ``y`` (of some nodes or
+            paths only, if asked). Parents' paths are sums of their children's.
         backtest: Every backtest forecast: ``level``, keys, ``unique_id``, ``bottom``,
             ``cutoff``, ``ds``, ``horizon``, ``y``, ``model`` (``engine`` and ``seasonal_naive``;
             ``backtest`` adds every single model), ``selected``, ``yhat``, bounds (engine and
@@ -97,7 +99,7 @@ class ForecastResult:
     """
 
     forecasts: pd.DataFrame
-    paths: pd.DataFrame
+    paths: SamplePaths
     backtest: pd.DataFrame
     accuracy: pd.DataFrame
     failures: pd.DataFrame
@@ -363,7 +365,7 @@ def _run(
     accuracy = accuracy_table(backtest, keys=hierarchy)
 
     forecasts = pd.DataFrame()
-    paths = pd.DataFrame(columns=[ID_COL, TIME_COL, "path", "y"])
+    paths = SamplePaths.empty()
     as_of = None
     if final_origin is not None:
         position = len(backtest_origins)
@@ -499,18 +501,42 @@ def _calibrate(results: list[SeriesResult], position: int, panel: _Panel) -> Cal
     )
 
 
+def _node_paths(
+    results: list[SeriesResult],
+    position: int,
+    origin: int,
+    summing: scipy.sparse.csr_matrix,
+    config: ForecastConfig,
+    calibration: Calibration,
+    horizon: int,
+    n_paths: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return every node's medians ``(nodes, horizon)`` and paths ``(nodes, paths, horizon)``.
+
+    The bottom paths are drawn straight into the last rows of the node array, where
+    ``hierarchy_nodes`` puts the bottom nodes, so the largest array of the run exists once
+    (``reconcile.aggregate_paths``; other orders of levels are summed from those rows).
+    """
+    n_nodes, n_bottom = summing.shape
+    # Zeroed lazily by the OS: rows of series without a forecast stay 0 at no cost.
+    paths = np.zeros((n_nodes, n_paths, horizon))
+    bottom = paths[n_nodes - n_bottom :]
+    medians = _bottom_paths(results, position, origin, config, calibration, bottom)
+    aggregate_paths(summing, bottom, paths)
+    return aggregate(summing, medians), paths
+
+
 def _bottom_paths(
     results: list[SeriesResult],
     position: int,
     origin: int,
     config: ForecastConfig,
     calibration: Calibration,
-    horizon: int,
-    n_paths: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the engine medians ``(series, horizon)`` and paths ``(series, paths, horizon)``."""
+    paths: np.ndarray,
+) -> np.ndarray:
+    """Draw the paths ``(series, paths, horizon)`` into ``paths`` (zeros); return the medians."""
+    _, n_paths, horizon = paths.shape
     medians = np.zeros((len(results), horizon))
-    paths = np.zeros((len(results), n_paths, horizon))
     common = common_shocks(config.seed, origin, n_paths, horizon)
     for row, result in enumerate(results):
         current = result.origins[position]
@@ -532,7 +558,7 @@ def _bottom_paths(
             paths[row] = bootstrap_paths(median, recent, generator, n_paths)
         else:  # zero, constant: the forecast is certain
             paths[row] = median[None, :]
-    return medians, paths
+    return medians
 
 
 def _node_baseline(
@@ -587,16 +613,13 @@ def _backtest_rows(
     n_nodes, n_bottom = len(nodes), len(results)
     current = [result.origins[position] for result in results]
 
-    medians, paths = _bottom_paths(
-        results, position, origin, config, calibration, horizon, config.backtest_paths
+    node_medians, node_paths = _node_paths(
+        results, position, origin, summing, config, calibration, horizon, config.backtest_paths
     )
     engine = forecast_frame(
-        nodes,
-        months,
-        aggregate(summing, medians)[:, :n_months],
-        aggregate(summing, paths)[:, :, :n_months],
-        hierarchy,
+        nodes, months, node_medians[:, :n_months], node_paths[:, :, :n_months], hierarchy
     )
+    del node_paths  # only its quantiles are kept
     engine["model"] = "engine"
     engine["selected"] = np.repeat(
         [BOTTOM_UP] * (n_nodes - n_bottom) + [c.selected if c else "" for c in current], n_months
@@ -656,13 +679,11 @@ def _final_frames(
     config: ForecastConfig,
     calibration: Calibration,
     horizon: int,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, SamplePaths]:
     months = month_range(np.datetime64(origin, "M"), horizon)
-    medians, paths = _bottom_paths(
-        results, position, origin, config, calibration, horizon, config.n_paths
+    node_medians, node_paths = _node_paths(
+        results, position, origin, summing, config, calibration, horizon, config.n_paths
     )
-    node_medians = aggregate(summing, medians)
-    node_paths = aggregate(summing, paths)
     frame = forecast_frame(nodes, months, node_medians, node_paths, hierarchy)
     n_bottom = len(results)
     models, flags = [], []
@@ -677,7 +698,7 @@ def _final_frames(
     parent_flags = "" if calibration.calibrated else "uncalibrated_intervals"
     frame["model"] = np.repeat([BOTTOM_UP] * (len(nodes) - n_bottom) + models, horizon)
     frame["flags"] = np.repeat([parent_flags] * (len(nodes) - n_bottom) + flags, horizon)
-    return frame, paths_frame(nodes[ID_COL].to_numpy(), months, node_paths)
+    return frame, SamplePaths(nodes[ID_COL].to_numpy(), months, node_paths)
 
 
 def _failures(
@@ -707,7 +728,7 @@ def _rename(result: ForecastResult, id_col: str, time_col: str) -> ForecastResul
     names = {ID_COL: id_col, TIME_COL: time_col}
     return ForecastResult(
         forecasts=result.forecasts.rename(columns=names),
-        paths=result.paths.rename(columns=names),
+        paths=result.paths.renamed(id_col, time_col),
         backtest=result.backtest.rename(columns=names),
         accuracy=result.accuracy.rename(columns=names),
         failures=result.failures.rename(columns=names),

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from forecasts.paths import SamplePaths
 from forecasts.prepare import SEASON_LENGTH, LogScale
 from forecasts.schemas import ID_COL, TIME_COL
 
@@ -53,6 +54,8 @@ TOO_SHORT_SCALE = 1.0
 # Months of history an intermittent series resamples from: three years, because the tails of
 # lumpy sales need more than the last 24 months (95% intervals covered 88% with 24).
 BOOTSTRAP_MONTHS = 36
+# Path values per block of ``path_bounds`` (8 MB each): bounds its temporary copies.
+QUANTILE_BLOCK_VALUES = 2**20
 # The correlation between series is capped: the factor model needs some own noise per series.
 MAX_RHO = 0.9
 
@@ -275,13 +278,23 @@ def path_bounds(
     """Return central intervals of paths ``(..., n_paths, horizon)`` at each level."""
     tails = [(100 - level) / 200 for level in levels]
     probabilities = [*tails, *(1 - tail for tail in tails)]
-    # Quantiles along the last, contiguous axis are ~10x faster than along the paths axis.
-    quantiles = np.quantile(np.moveaxis(paths, -2, -1).copy(), probabilities, axis=-1)
+    n_paths, horizon = paths.shape[-2:]
+    series = paths.reshape(-1, n_paths, horizon)
+    quantiles = np.empty((len(probabilities), len(series), horizon))
+    # A block of series at a time: the transposed copy and np.quantile's own partitioned copy
+    # stay small instead of two copies of every path (4.4 GB each for 91k series x 500 paths).
+    step = max(1, QUANTILE_BLOCK_VALUES // max(1, n_paths * horizon))
+    for start in range(0, len(series), step):
+        block = slice(start, start + step)
+        # Quantiles along the last, contiguous axis are ~10x faster than along the paths axis.
+        transposed = np.moveaxis(series[block], -2, -1).copy()
+        quantiles[:, block] = np.quantile(transposed, probabilities, axis=-1)
+    quantiles = quantiles.reshape(len(probabilities), *paths.shape[:-2], horizon)
     return {level: (quantiles[i], quantiles[len(levels) + i]) for i, level in enumerate(levels)}
 
 
 def prob_at_least(
-    paths: pd.DataFrame,
+    paths: pd.DataFrame | SamplePaths,
     threshold: float | pd.Series,
     *,
     months: Sequence[object] | None = None,
@@ -296,13 +309,14 @@ def prob_at_least(
     months; adding interval bounds would not.
 
     Args:
-        paths: Sample paths, one row per series, month and path.
+        paths: Sample paths: ``ForecastResult.paths`` (summed as arrays, no long frame is
+            built), or a long frame with one row per series, month and path.
         threshold: One threshold for every series, or a Series indexed by series id.
         months: The months to total (any date in the month); ``None`` for all months present.
-        id_col: Series id column.
-        time_col: Month column.
-        path_col: Path number column.
-        value_col: Path value column.
+        id_col: Series id column (of a frame).
+        time_col: Month column (of a frame).
+        path_col: Path number column (of a frame).
+        value_col: Path value column (of a frame).
 
     Returns:
         Probabilities in [0, 1], indexed by series id.
@@ -310,9 +324,11 @@ def prob_at_least(
     Raises:
         ValueError: if a requested month is missing for a series or paths are incomplete.
     """
+    if isinstance(paths, SamplePaths):
+        return _array_prob_at_least(paths, threshold, months)
     frame = paths
     if months is not None:
-        wanted = pd.to_datetime(pd.Series(list(months))).dt.to_period("M").unique()
+        wanted = _periods(months)
         in_months = pd.to_datetime(frame[time_col]).dt.to_period("M").isin(wanted)
         frame = frame[in_months]
         found = frame.groupby(id_col)[time_col].nunique()
@@ -331,3 +347,29 @@ def prob_at_least(
         limit = float(threshold)
     reached = pd.Series(totals.to_numpy() >= limit, index=totals.index)
     return reached.groupby(level=0).mean().rename("prob_at_least")
+
+
+def _array_prob_at_least(
+    paths: SamplePaths, threshold: float | pd.Series, months: Sequence[object] | None
+) -> pd.Series:
+    """``prob_at_least`` of sample paths kept as an array: every node has every month."""
+    ids = pd.Index(paths.ids, name=paths.id_col)
+    columns = np.ones(len(paths.months), dtype=bool)
+    if months is not None:
+        wanted = _periods(months)
+        columns = pd.PeriodIndex(pd.to_datetime(paths.months), freq="M").isin(wanted)
+        if not len(ids) or columns.sum() < len(wanted):
+            raise ValueError(f"paths do not cover all of {[str(m) for m in wanted]}")
+    # Summed in place over the chosen months: no copy of the paths.
+    totals = paths.values.sum(axis=2, where=columns)
+    if isinstance(threshold, pd.Series):
+        limit = threshold.reindex(ids).to_numpy(dtype=np.float64)[:, None]
+        if np.isnan(limit).any():
+            raise ValueError("threshold has no value for some series in paths")
+    else:
+        limit = float(threshold)
+    return pd.Series((totals >= limit).mean(axis=1), index=ids, name="prob_at_least")
+
+
+def _periods(months: Sequence[object]) -> pd.PeriodIndex:
+    return pd.PeriodIndex(pd.to_datetime(pd.Series(list(months))).dt.to_period("M").unique())

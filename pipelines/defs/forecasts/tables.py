@@ -95,7 +95,8 @@ def published_frames(
         frames["forecast_monthly"].append(
             forecasts.assign(as_of_month=as_of, metric=metric, fitted_at=fitted_at)
         )
-        paths = result.paths[result.paths["path"] < stored_paths].rename(columns={"ds": "month"})
+        # Only the stored paths become rows: the full long frame can be far larger.
+        paths = result.paths.frame(max_paths=stored_paths).rename(columns={"ds": "month"})
         frames["forecast_paths"].append(
             paths.assign(as_of_month=as_of, metric=metric, unique_id=paths["unique_id"].astype(str))
         )

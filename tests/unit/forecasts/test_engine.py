@@ -51,14 +51,14 @@ def test_months_from_the_as_of_month_on_are_never_used(segment_forecast) -> None
     again = forecasts.forecast(known, "2024-11", hierarchy=HIERARCHY, config=CONFIG)
 
     pd.testing.assert_frame_equal(again.forecasts, result.forecasts)
-    pd.testing.assert_frame_equal(again.paths, result.paths)
+    _assert_same_paths(again.paths, result.paths)
 
 
 def test_parents_are_the_exact_sum_of_their_children_for_forecasts_and_paths(
     segment_forecast,
 ) -> None:
     _, result = segment_forecast
-    frame, paths = result.forecasts, result.paths
+    frame, paths = result.forecasts, result.paths.frame()
 
     segments = frame[frame["level"] == "segment"]
     for key, level in (("region", "region"), (None, "company")):
@@ -94,10 +94,44 @@ def test_the_same_input_and_seed_give_identical_results_and_another_seed_other_p
         panel, "2024-11", hierarchy=HIERARCHY, config=ForecastConfig(n_paths=200, seed=1)
     )
 
-    for name in ("forecasts", "paths", "backtest", "accuracy"):
+    for name in ("forecasts", "backtest", "accuracy"):
         pd.testing.assert_frame_equal(getattr(again, name), getattr(result, name))
+    _assert_same_paths(again.paths, result.paths)
     pd.testing.assert_series_equal(reseeded.forecasts["yhat"], result.forecasts["yhat"])
-    assert not reseeded.paths["y"].equals(result.paths["y"])
+    assert not np.array_equal(reseeded.paths.values, result.paths.values)
+
+
+def test_paths_are_an_array_per_node_in_the_order_of_the_forecasts(segment_forecast) -> None:
+    _, result = segment_forecast
+    paths = result.paths
+
+    assert list(paths.ids) == list(result.forecasts["unique_id"].unique())
+    np.testing.assert_array_equal(paths.months, np.sort(result.forecasts["ds"].unique()))
+    assert paths.values.shape == (15, 200, 12)
+    # A parent's paths are the sums of its segments', path by path, to the cent.
+    rows = {node: row for row, node in enumerate(paths.ids)}
+    east = [row for node, row in rows.items() if node.startswith("region=EAST/product_line=")]
+    east = [row for row in east if paths.ids[row].count("/") == 2]  # the segments
+    assert len(east) == 4
+    np.testing.assert_array_equal(
+        paths.values[rows["region=EAST"]], np.round(paths.values[east].sum(axis=0), 2)
+    )
+
+
+def test_the_paths_frame_of_some_nodes_and_paths_holds_their_rows_of_the_full_frame(
+    segment_forecast,
+) -> None:
+    _, result = segment_forecast
+    full = result.paths.frame()
+    nodes = ["company", "region=NORTH/product_line=ERP/channel=partner"]
+
+    part = result.paths.frame(nodes=nodes, max_paths=50)
+
+    expected = full[full["unique_id"].isin(nodes) & (full["path"] < 50)]
+    pd.testing.assert_frame_equal(
+        part.astype({"unique_id": str}), expected.reset_index(drop=True).astype({"unique_id": str})
+    )
+    assert len(full) == 15 * 200 * 12
 
 
 def test_the_accuracy_table_scores_every_node_against_seasonal_naive(segment_forecast) -> None:
@@ -210,5 +244,12 @@ def test_two_worker_processes_give_exactly_the_one_process_result(segment_foreca
             panel, "2024-11", hierarchy=HIERARCHY, config=CONFIG, executor=pool
         )
 
-    for name in ("forecasts", "paths", "backtest", "accuracy", "failures"):
+    for name in ("forecasts", "backtest", "accuracy", "failures"):
         pd.testing.assert_frame_equal(getattr(parallel, name), getattr(result, name))
+    _assert_same_paths(parallel.paths, result.paths)
+
+
+def _assert_same_paths(left: forecasts.SamplePaths, right: forecasts.SamplePaths) -> None:
+    np.testing.assert_array_equal(left.ids, right.ids)
+    np.testing.assert_array_equal(left.months, right.months)
+    np.testing.assert_array_equal(left.values, right.values)

@@ -1,3 +1,5 @@
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -5,8 +7,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecasts.reconcile import Level, aggregate, default_levels, hierarchy_nodes, reconcile
+from forecasts.reconcile import (
+    Level,
+    aggregate,
+    aggregate_paths,
+    default_levels,
+    hierarchy_nodes,
+    reconcile,
+)
 
+# The module (``forecasts.reconcile`` is also the name of its function).
+reconcile_module = importlib.import_module("forecasts.reconcile")
 HIERARCHY = ("region", "channel")
 BOTTOM = pd.DataFrame(
     {
@@ -106,3 +117,35 @@ def test_reconcile_sums_forecasts_and_paths_and_takes_intervals_from_summed_path
     assert company["yhat_upper_95"].iloc[0] >= np.quantile(january, 0.95)
     assert (frame["yhat_lower_80"] <= frame["yhat"]).all()
     assert (frame["yhat"] <= frame["yhat_upper_80"]).all()
+
+
+def _bottom_paths() -> np.ndarray:
+    """Bottom paths (3 series, 7 paths, 2 months) with sub-cent parts, a -0.0 and a NaN."""
+    values = np.random.default_rng(0).uniform(0, 1000, size=(3, 7, 2))
+    values[0, 1, 0] = -0.0
+    values[2, 5, 1] = np.nan
+    return values
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    return values.view(np.uint64)
+
+
+@pytest.mark.parametrize("levels", [None, [Level("segment", HIERARCHY), Level("company", ())]])
+def test_aggregate_paths_gives_aggregate_bit_for_bit_a_block_of_paths_at_a_time(
+    levels, monkeypatch
+) -> None:
+    nodes, summing = hierarchy_nodes(BOTTOM, HIERARCHY, levels or default_levels(HIERARCHY))
+    expected = aggregate(summing, _bottom_paths())
+    # Blocks of two paths (7 paths: four blocks, the last one short).
+    monkeypatch.setattr(reconcile_module, "PATH_BLOCK_BYTES", 2 * 3 * 2 * 8)
+
+    # The bottom drawn into the node array's last rows, and the bottom as an array apart.
+    in_place = np.zeros((len(nodes), 7, 2))
+    in_place[len(nodes) - 3 :] = _bottom_paths()
+    aggregate_paths(summing, in_place[len(nodes) - 3 :], in_place)
+    apart = aggregate_paths(summing, _bottom_paths(), np.zeros((len(nodes), 7, 2)))
+
+    np.testing.assert_array_equal(_bits(in_place), _bits(expected))
+    np.testing.assert_array_equal(_bits(apart), _bits(expected))
+    assert np.isnan(expected[nodes["unique_id"] == "company"][0, 5, 1])

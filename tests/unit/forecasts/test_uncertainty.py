@@ -3,6 +3,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from forecasts import uncertainty
+from forecasts.paths import SamplePaths
 from forecasts.prepare import LogScale
 from forecasts.uncertainty import (
     Calibration,
@@ -75,6 +77,38 @@ def test_prob_at_least_refuses_months_the_paths_do_not_cover() -> None:
 
     with pytest.raises(ValueError, match="do not cover"):
         prob_at_least(paths, 1.0, months=["2025-01", "2025-02"])
+
+
+def test_prob_at_least_of_sample_paths_equals_that_of_their_long_frame() -> None:
+    values = np.random.default_rng(0).integers(0, 10, size=(3, 40, 3)).astype(float)
+    months = pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]).to_numpy()
+    paths = SamplePaths(np.array(["company", "a", "b"], dtype=object), months, values)
+    frame = paths.frame().astype({"unique_id": str})
+    thresholds = pd.Series({"a": 9.0, "b": 12.0, "company": 10.0})
+
+    for threshold in (13.0, thresholds):
+        for wanted in (None, ["2025-02", "2025-03"]):
+            expected = prob_at_least(frame, threshold, months=wanted)
+            found = prob_at_least(paths, threshold, months=wanted)
+            pd.testing.assert_series_equal(found.sort_index(), expected)
+    with pytest.raises(ValueError, match="do not cover"):
+        prob_at_least(paths, 1.0, months=["2025-03", "2025-04"])
+    with pytest.raises(ValueError, match="no value"):
+        prob_at_least(paths, thresholds.drop("b"))
+
+
+def test_path_bounds_are_the_same_a_block_of_series_at_a_time(monkeypatch) -> None:
+    paths = np.random.default_rng(0).lognormal(size=(5, 4, 30, 3))  # (..., paths, months)
+    expected = path_bounds(paths)
+
+    monkeypatch.setattr(uncertainty, "QUANTILE_BLOCK_VALUES", 2 * 30 * 3)
+    blocked = path_bounds(paths)
+
+    for level, (lower, upper) in expected.items():
+        assert lower.shape == upper.shape == (5, 4, 3)
+        np.testing.assert_array_equal(blocked[level][0], lower)
+        np.testing.assert_array_equal(blocked[level][1], upper)
+    np.testing.assert_array_equal(expected[80][0][2, 1], np.quantile(paths[2, 1], 0.1, axis=0))
 
 
 def _simulated_errors(sigma: float, alpha: float, rho: float, n_groups: int) -> pd.DataFrame:

@@ -162,7 +162,7 @@ def forecast_month(
             ]
         )
         keys = bottom[["unique_id", *HIERARCHY]].drop_duplicates()
-        paths = result.paths.merge(keys, on="unique_id", how="inner")
+        paths = result.paths.frame(nodes=keys["unique_id"]).merge(keys, on="unique_id", how="inner")
         all_paths.append(
             paths.assign(metric=metric, month=[m.date() for m in paths["ds"]])[
                 ["metric", *HIERARCHY, "month", "path", "y"]
