@@ -16,8 +16,13 @@ counts unrounded) and formatted for reading (thousands separators, one decimal f
 percent for probabilities); headers are frozen, columns sized to their content, and the tables
 filterable. Sheets and headers are in Chinese or English.
 
+The files are written with XlsxWriter, which streams cells straight into the sheet's XML:
+openpyxl, which keeps a cell object per value and looks its style up by hash, took twice as long,
+and the workbooks were the largest part of the report stage at every demo size.
+
 Files are named ``targets_<YYYY-MM>_<manager_id>.xlsx`` and are byte-identical for the same
-inputs: document properties and zip entry times are the as-of month, never the clock. Files of
+inputs: the document's dates are the as-of month, never the clock, and XlsxWriter gives every
+zip entry the same fixed time. Files of
 the same as-of month from an earlier run that no longer have a manager are removed, so a
 replayed month leaves exactly its own files.
 """
@@ -28,17 +33,15 @@ import datetime as dt
 import io
 import os
 import re
-import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 from publishing.report_data import (
     ACTIVITY_COLUMNS,
@@ -65,10 +68,25 @@ MONEY_FORMAT = "#,##0"
 COUNT_FORMAT = "#,##0"
 WORK_FORMAT = "#,##0.0"
 SHARE_FORMAT = "0%"
-HEADER_FILL = PatternFill("solid", fgColor="1B2A4A")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-TITLE_FONT = Font(bold=True, size=14, color="1B2A4A")
-LATE_FONT = Font(color="C0392B")
+HEADER_STYLE = {
+    "bold": True,
+    "font_color": "#FFFFFF",
+    "bg_color": "#1B2A4A",
+    "pattern": 1,
+    "align": "center",
+    "valign": "vcenter",
+    "text_wrap": True,
+}
+TITLE_STYLE = {"bold": True, "font_size": 14, "font_color": "#1B2A4A"}
+LATE_STYLE = {"font_color": "#C0392B"}
+# Cell text is data, never a formula or a link (a rep named "=1+1" stays text).
+WORKBOOK_OPTIONS = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+}
 FUNNEL_REQUIRED = (
     "as_of_month",
     "scenario",
@@ -132,7 +150,7 @@ def write_manager_workbooks(
     written = []
     for team in teams:
         path = out_dir / workbook_name(as_of, team.manager_id)
-        save_deterministic(build_workbook(team, as_of, lang), path, as_of)
+        write_workbook(team, as_of, lang, path)
         written.append(path)
     keep = {path.name for path in written}
     for stale in out_dir.glob(FILE_PATTERN.format(month=format_month(as_of), manager="*")):
@@ -227,78 +245,66 @@ def rep_funnel(funnel: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def build_workbook(team: Team, as_of: dt.date, lang: Lang) -> Workbook:
-    """Return the workbook of one team (see the module docstring)."""
-    workbook = Workbook()
-    summary = workbook.active
-    summary.title = text("sheet_summary", lang)
-    manager = _manager_label(team, lang)
-    _summary_sheet(summary, team, as_of, lang, manager)
-    _targets_sheet(workbook.create_sheet(text("sheet_targets", lang)), team, as_of, lang)
-    _funnel_sheet(workbook.create_sheet(text("sheet_funnel", lang)), team, lang)
-    workbook.properties.title = text("workbook_title", lang, manager=manager)
-    workbook.properties.creator = "salesplan"
-    return workbook
+def write_workbook(team: Team, as_of: dt.date, lang: Lang, path: Path) -> None:
+    """Write the workbook of one team to ``path`` (see the module docstring).
 
-
-def save_deterministic(workbook: Workbook, path: Path, as_of: dt.date) -> None:
-    """Save ``workbook`` so that the same content always gives the same bytes.
-
-    openpyxl stamps the document properties and every zip entry with the current time; here
-    both are the as-of month, and the file is written then renamed so no reader sees half.
+    The file is written next to ``path`` and renamed, so no reader ever sees half of it.
     """
-    stamp = dt.datetime(as_of.year, as_of.month, 1)
-    workbook.properties.created = stamp
-    workbook.properties.modified = stamp
     buffer = io.BytesIO()
-    archive = _FixedTimeZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-    archive.date_time = (stamp.year, stamp.month, stamp.day, 0, 0, 0)
-    ExcelWriter(workbook, archive).save()
+    workbook = Workbook(buffer, WORKBOOK_OPTIONS)
+    styles = _Styles(workbook)
+    manager = _manager_label(team, lang)
+    _summary_sheet(
+        workbook.add_worksheet(text("sheet_summary", lang)), styles, team, as_of, lang, manager
+    )
+    _targets_sheet(workbook.add_worksheet(text("sheet_targets", lang)), styles, team, as_of, lang)
+    _funnel_sheet(workbook.add_worksheet(text("sheet_funnel", lang)), styles, team, lang)
+    workbook.set_properties(
+        {
+            "title": text("workbook_title", lang, manager=manager),
+            "author": "salesplan",
+            "created": dt.datetime(as_of.year, as_of.month, 1),
+        }
+    )
+    workbook.close()
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     partial.write_bytes(buffer.getvalue())
     os.replace(partial, path)
 
 
-class _FixedTimeZipFile(zipfile.ZipFile):
-    """A zip file whose entries all carry one fixed time instead of the clock's or a file's."""
+@dataclass
+class _Styles:
+    """The cell formats of one workbook, each created once."""
 
-    date_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
+    workbook: Workbook
+    _cells: dict[tuple[str | None, bool], Format | None] = field(default_factory=dict)
 
-    def writestr(  # type: ignore[override]
-        self,
-        zinfo_or_arcname: str | zipfile.ZipInfo,
-        data: str | bytes,
-        compress_type: int | None = None,
-        compresslevel: int | None = None,
-    ) -> None:
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.date_time)
-            info.compress_type = self.compression
-            info.external_attr = 0o600 << 16
-            zinfo_or_arcname = info
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+    def __post_init__(self) -> None:
+        self.header = self.workbook.add_format(HEADER_STYLE)
+        self.title = self.workbook.add_format(TITLE_STYLE)
 
-    def write(  # type: ignore[override]
-        self,
-        filename: str | os.PathLike[str],
-        arcname: str | None = None,
-        compress_type: int | None = None,
-        compresslevel: int | None = None,
-    ) -> None:
-        # openpyxl writes worksheets through temp files, whose mtime would end up in the zip.
-        name = arcname if arcname is not None else os.fspath(filename)
-        self.writestr(name, Path(filename).read_bytes(), compress_type, compresslevel)
+    def cell(self, number_format: str | None, late: bool) -> Format | None:
+        """The format of a table cell: its number format, in red when the work is late."""
+        key = (number_format, late)
+        if key not in self._cells:
+            style = {
+                **(LATE_STYLE if late else {}),
+                **({"num_format": number_format} if number_format else {}),
+            }
+            self._cells[key] = self.workbook.add_format(style) if style else None
+        return self._cells[key]
 
 
 # --------------------------------------------------------------------------- sheets
 
 
-def _summary_sheet(sheet: Worksheet, team: Team, as_of: dt.date, lang: Lang, manager: str) -> None:
-    sheet["A1"] = text("workbook_title", lang, manager=manager)
-    sheet["A1"].font = TITLE_FONT
-    sheet["A2"] = f"{text('as_of', lang)}: {format_month(as_of)}"
+def _summary_sheet(
+    sheet: Worksheet, styles: _Styles, team: Team, as_of: dt.date, lang: Lang, manager: str
+) -> None:
+    sheet.write_string(0, 0, text("workbook_title", lang, manager=manager), styles.title)
+    sheet.write_string(1, 0, f"{text('as_of', lang)}: {format_month(as_of)}")
     cutoff = as_of - dt.timedelta(days=1)
-    sheet["A3"] = f"{text('cutoff', lang)}: {cutoff.isoformat()}"
+    sheet.write_string(2, 0, f"{text('cutoff', lang)}: {cutoff.isoformat()}")
     headers = [
         text("rep_id", lang),
         text("name", lang),
@@ -333,11 +339,13 @@ def _summary_sheet(sheet: Worksheet, team: Team, as_of: dt.date, lang: Lang, man
                 (_float(row.p_attain), SHARE_FORMAT),
             ]
         )
-    _table(sheet, 5, headers, rows)
-    sheet.freeze_panes = "C6"
+    _table(sheet, styles, 5, headers, rows)
+    sheet.freeze_panes("C6")
 
 
-def _targets_sheet(sheet: Worksheet, team: Team, as_of: dt.date, lang: Lang) -> None:
+def _targets_sheet(
+    sheet: Worksheet, styles: _Styles, team: Team, as_of: dt.date, lang: Lang
+) -> None:
     rows_open = _open_month_rows(team.targets, as_of)
     months = sorted(set(rows_open["period"]))
     headers = [
@@ -351,32 +359,27 @@ def _targets_sheet(sheet: Worksheet, team: Team, as_of: dt.date, lang: Lang) -> 
         index=["rep_id", "metric"], columns="period", values="period_target", aggfunc="sum"
     )
     info = team.targets.drop_duplicates(["rep_id", "metric"]).set_index(["rep_id", "metric"])
+    ordered = _ordered(info.reset_index())
+    keys = pd.MultiIndex.from_frame(ordered[["rep_id", "metric"]])
+    # A rep and metric without open months (or months without a target) get 0.
+    targets = wide.reindex(index=keys, columns=months).fillna(0.0).to_numpy(dtype=float)
     rows = []
-    for rep_id, metric in _ordered(info.reset_index())[["rep_id", "metric"]].itertuples(
-        index=False
-    ):
-        unit = info.loc[(rep_id, metric), "unit"]
-        number = MONEY_FORMAT if unit == "money" else COUNT_FORMAT
-        values = [
-            float(wide.loc[(rep_id, metric), month])
-            if (rep_id, metric) in wide.index and pd.notna(wide.loc[(rep_id, metric), month])
-            else 0.0
-            for month in months
-        ]
+    for row, values in zip(ordered.itertuples(index=False), targets.tolist(), strict=True):
+        number = MONEY_FORMAT if row.unit == "money" else COUNT_FORMAT
         rows.append(
             [
-                (rep_id, None),
-                (_text(info.loc[(rep_id, metric), "name"]), None),
-                (metric_name(str(metric), lang), None),
+                (row.rep_id, None),
+                (_text(row.name), None),
+                (metric_name(str(row.metric), lang), None),
                 *((value, number) for value in values),
                 (sum(values), number),
             ]
         )
-    _table(sheet, 1, headers, rows)
-    sheet.freeze_panes = "D2"
+    _table(sheet, styles, 1, headers, rows)
+    sheet.freeze_panes("D2")
 
 
-def _funnel_sheet(sheet: Worksheet, team: Team, lang: Lang) -> None:
+def _funnel_sheet(sheet: Worksheet, styles: _Styles, team: Team, lang: Lang) -> None:
     names = team.targets.drop_duplicates("rep_id").set_index("rep_id")["name"]
     stages = [column for column in WORK_COLUMNS if column in team.funnel.columns]
     headers = [
@@ -409,44 +412,48 @@ def _funnel_sheet(sheet: Worksheet, team: Team, lang: Lang) -> None:
                 *((float(getattr(row, stage)), WORK_FORMAT) for stage in stages),
             ]
         )
-    _table(sheet, 1, headers, rows, late_rows=late_rows)
-    sheet.freeze_panes = "C2"
+    _table(sheet, styles, 1, headers, rows, late_rows=late_rows)
+    sheet.freeze_panes("C2")
 
 
 def _table(
     sheet: Worksheet,
+    styles: _Styles,
     header_row: int,
     headers: Sequence[str],
     rows: Sequence[Sequence[tuple[object, str | None]]],
     late_rows: Sequence[bool] | None = None,
 ) -> None:
-    """Write a header and rows of ``(value, number format)`` cells, sized and filterable.
+    """Write a header on (1-based) ``header_row`` and rows of ``(value, number format)`` cells.
 
-    Rows flagged in ``late_rows`` (work that should already have started) are written in red.
+    Columns are sized to their content and the table is filterable. Rows flagged in
+    ``late_rows`` (work that should already have started) are written in red.
     """
+    top = header_row - 1
     widths = [_width(header) for header in headers]
-    for col, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=header_row, column=col, value=header)
-        cell.fill = HEADER_FILL
-        cell.font = HEADER_FONT
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for col, header in enumerate(headers):
+        sheet.write_string(top, col, header, styles.header)
     for offset, values in enumerate(rows, start=1):
         late = late_rows is not None and late_rows[offset - 1]
-        for col, (value, number_format) in enumerate(values, start=1):
-            cell = sheet.cell(row=header_row + offset, column=col, value=value)
+        for col, (value, number_format) in enumerate(values):
+            style = styles.cell(number_format, late)
+            if value is None:
+                if style is not None:
+                    sheet.write_blank(top + offset, col, None, style)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                sheet.write_number(top + offset, col, value, style)
+            else:
+                sheet.write_string(top + offset, col, str(value), style)
             if number_format:
-                cell.number_format = number_format
                 shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
             else:
                 shown = str(value) if value is not None else ""
-            if late:
-                cell.font = LATE_FONT
-            widths[col - 1] = max(widths[col - 1], _width(shown))
-    for col, width in enumerate(widths, start=1):
+            widths[col] = max(widths[col], _width(shown))
+    for col, width in enumerate(widths):
         # 2 characters of padding, and no column wider than 40 (long names wrap in Excel).
-        sheet.column_dimensions[get_column_letter(col)].width = min(width + 2, 40)
+        sheet.set_column(col, col, min(width + 2, 40))
     last_row = header_row + max(len(rows), 1)
-    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{last_row}"
+    sheet.autofilter(f"A{header_row}:{xl_col_to_name(len(headers) - 1)}{last_row}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -511,4 +518,6 @@ def _text(value: object) -> str | None:
 
 def _width(value: str) -> int:
     """Display width: CJK characters take two columns in Excel and LibreOffice."""
+    if value.isascii():
+        return len(value)
     return sum(2 if ord(char) > 0x2E80 else 1 for char in value)
