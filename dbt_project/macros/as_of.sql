@@ -13,13 +13,17 @@
     date '{{ '%04d-%02d-01' | format(index // 12, index % 12 + 1) }}'
 {%- endmacro %}
 
-{#- var as_of_month, checked: YYYY-MM-01. -#}
+{#- The as-of month, checked: YYYY-MM-01. From var as_of_month, else from the environment
+    variable SALESPLAN_AS_OF_MONTH. The Dagster asset uses the environment: dbt re-parses the
+    whole project whenever a var changes, but only the files that use an environment variable
+    when that one changes, and the as-of month changes with every build. -#}
 {% macro as_of_month_value() -%}
-    {%- set value = var('as_of_month') -%}
+    {%- set value = var('as_of_month') or env_var('SALESPLAN_AS_OF_MONTH', '') or none -%}
     {%- if execute and (value is none or not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])-01$', value | string)) -%}
         {{ exceptions.raise_compiler_error(
-            "var as_of_month must be the first day of the month being planned, YYYY-MM-01 "
-            ~ "(for example --vars '{as_of_month: 2026-11-01}'); got " ~ (value | string)
+            "the as-of month must be the first day of the month being planned, YYYY-MM-01, "
+            ~ "in var as_of_month (for example --vars '{as_of_month: 2026-11-01}') or in the "
+            ~ "environment variable SALESPLAN_AS_OF_MONTH; got " ~ (value | string)
         ) }}
     {%- endif -%}
     {{- return(value | string if value is not none else '1970-01-01') -}}

@@ -2,7 +2,10 @@
 
 The dbt project reads its as-of month, fiscal calendar and reporting currency only from these
 vars (``dbt_project/dbt_project.yml`` documents each), so a build is a pure function of the raw
-layer and this mapping, and replaying a past partition rebuilds exactly what it built then.
+layer and this mapping, and replaying a past partition rebuilds exactly what it built then. The
+dbt asset hands ``as_of_month`` over as the environment variable the project reads when the
+var is unset (``pipelines.defs.dbt.assets``: it keeps dbt's parse of the project), the others
+as ``--vars``.
 """
 
 from __future__ import annotations

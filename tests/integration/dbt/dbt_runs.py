@@ -19,6 +19,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
+from pipelines.defs.dbt.assets import AS_OF_ENV_VAR
 from pipelines.defs.dbt.project import DBT_PROJECT_DIR, salesplan_dbt_project
 from pipelines.defs.resources import HomeResource, WarehouseResource
 from salesplan.home import SalesplanHome
@@ -35,15 +36,21 @@ def run_dbt(
     warehouse: Path,
     dbt_vars: Mapping[str, Any],
     target: Path,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``dbt <args>`` on ``warehouse`` with ``dbt_vars``; artifacts go to ``target``."""
+    """Run ``dbt <args>`` on ``warehouse`` with ``dbt_vars``; artifacts go to ``target``.
+
+    ``env`` adds environment variables (``SALESPLAN_AS_OF_MONTH`` is removed unless given).
+    """
+    inherited = {name: value for name, value in os.environ.items() if name != AS_OF_ENV_VAR}
     env = {
-        **os.environ,
+        **inherited,
         "SALESPLAN_WAREHOUSE": str(warehouse),
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(target),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
+        **(env or {}),
     }
     return subprocess.run(
         [

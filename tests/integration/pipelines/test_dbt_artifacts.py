@@ -14,6 +14,7 @@ def test_the_latest_build_s_artifacts_and_log_are_in_the_home(published_small_ho
     target = resolve_home(published_small_home).dbt_target
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
 
-    assert results["args"]["vars"]["as_of_month"] == f"{FIRST_MONTH}-01"
+    compiled = next(target.glob("compiled/salesplan/models/**/fct_bookings_monthly.sql"))
+    assert f"date '{FIRST_MONTH}-01' as as_of_month" in compiled.read_text(encoding="utf-8")
     assert {result["status"] for result in results["results"]} <= {"success", "pass"}
     assert (target / "dbt.log").stat().st_size > 0
