@@ -134,19 +134,21 @@ def create_tables(connection: duckdb.DuckDBPyConnection, schema: str = SCHEMA) -
 
 def to_published(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Convert a planner frame to the published types (money in units, dates as dates)."""
-    result = pd.DataFrame(index=frame.index)
     minor = frame["minor_units"].to_numpy(dtype=np.float64) if len(frame) else np.array([])
+    # The columns are gathered first and framed once: adding them one by one to a frame took
+    # 2/3 of the time (a version of the default demo is ~220 frames of up to 26 columns).
+    columns: dict[str, object] = {}
     for column in published_columns(table):
         values = frame[column]
         if column in MONEY[table]:
             numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
             # integer minor units / minor units, rounded to cents: exact below 2**53
-            result[column] = np.round(numbers / minor, 2)
+            columns[column] = np.round(numbers / minor, 2)
         elif column in DATES:
-            result[column] = _as_dates(values)
+            columns[column] = _as_dates(values)
         else:
-            result[column] = values
-    return result
+            columns[column] = values
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _as_dates(values: pd.Series) -> pd.Series:

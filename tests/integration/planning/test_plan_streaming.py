@@ -15,9 +15,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.defs.targets import checks
+from pipelines.defs.targets import checks, warehouse
 from pipelines.defs.targets.tables import PLAN_TABLES
 from pipelines.defs.targets.warehouse import (
+    INSERT_BATCH_ROWS,
     STAGING_SCHEMA,
     read_previous_version,
     write_version,
@@ -35,6 +36,9 @@ from planning.synthetic import synthetic_inputs
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "planning" / "examples" / "planning.yml"
 JULY, AUGUST = dt.date(2026, 7, 1), dt.date(2026, 8, 1)
+# Insert every part on its own, or the parts together (the synthetic version is far smaller
+# than a batch).
+BATCHES = pytest.mark.parametrize("batch_rows", [1, INSERT_BATCH_ROWS], ids=["each", "batched"])
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +58,11 @@ def published(connection: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     }
 
 
+@BATCHES
 def test_a_version_written_stream_by_stream_equals_the_version_written_at_once(
-    tmp_path, config, inputs
+    tmp_path, config, inputs, batch_rows, monkeypatch
 ):
+    monkeypatch.setattr(warehouse, "INSERT_BATCH_ROWS", batch_rows)
     at_once = duckdb.connect(str(tmp_path / "at_once.duckdb"))
     streamed = duckdb.connect(str(tmp_path / "streamed.duckdb"))
     july = build_plan(inputs, config, "2026-07")
@@ -141,9 +147,11 @@ def test_checks_run_part_by_part_pass_on_a_good_plan_and_catch_a_broken_stream(c
     )
 
 
+@BATCHES
 def test_a_version_that_fails_midway_leaves_the_previous_versions_and_no_staged_rows(
-    tmp_path, config, inputs
+    tmp_path, config, inputs, batch_rows, monkeypatch
 ):
+    monkeypatch.setattr(warehouse, "INSERT_BATCH_ROWS", batch_rows)
     connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     write_version(connection, JULY, {OFFICIAL: build_plan(inputs, config, "2026-07")}, None)
     before = published(connection)
