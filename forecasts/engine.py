@@ -336,9 +336,12 @@ def _run(
         levels = default_levels(hierarchy) if hierarchy else [Level(BOTTOM_LEVEL, ())]
     if hierarchy:
         nodes, summing = hierarchy_nodes(bottom, hierarchy, levels)
+        bottom_level = next(level.name for level in levels if set(level.keys) == set(hierarchy))
+        is_bottom = (nodes["level"] == bottom_level).to_numpy()
     else:
         nodes = bottom.assign(level=levels[-1].name)[["level", ID_COL]]
         summing = scipy.sparse.identity(len(bottom), format="csr")
+        is_bottom = np.ones(len(nodes), dtype=bool)
     panel = _Panel.build(results, end)
 
     # The first origin is a warm-up: it only gives the later ones past errors, so it has no
@@ -353,6 +356,7 @@ def _run(
                 origin,
                 panel,
                 nodes,
+                is_bottom,
                 summing,
                 hierarchy,
                 config,
@@ -375,6 +379,7 @@ def _run(
             position,
             final_origin,
             nodes,
+            is_bottom,
             summing,
             hierarchy,
             config,
@@ -597,6 +602,7 @@ def _backtest_rows(
     origin: int,
     panel: _Panel,
     nodes: pd.DataFrame,
+    is_bottom: np.ndarray,
     summing: scipy.sparse.csr_matrix,
     hierarchy: tuple[str, ...],
     config: ForecastConfig,
@@ -604,7 +610,10 @@ def _backtest_rows(
     horizon: int,
     candidates: bool,
 ) -> pd.DataFrame:
-    """Backtest rows of one origin: engine and baseline for every node, models at the bottom."""
+    """Backtest rows of one origin: engine and baseline for every node, models at the bottom.
+
+    ``is_bottom`` marks the bottom nodes, which are the series of ``results`` in their order.
+    """
     columns = panel.window(origin, horizon)
     n_months = columns.stop - columns.start
     if n_months <= 0:
@@ -621,9 +630,9 @@ def _backtest_rows(
     )
     del node_paths  # only its quantiles are kept
     engine["model"] = "engine"
-    engine["selected"] = np.repeat(
-        [BOTTOM_UP] * (n_nodes - n_bottom) + [c.selected if c else "" for c in current], n_months
-    )
+    selected = np.full(n_nodes, BOTTOM_UP, dtype=object)
+    selected[is_bottom] = [c.selected if c else "" for c in current]
+    engine["selected"] = np.repeat(selected, n_months)
     engine["node"] = np.repeat(np.arange(n_nodes), n_months)
 
     sn_point, sn_bounds, scales = _node_baseline(results, position, origin, panel, summing, horizon)
@@ -635,7 +644,7 @@ def _backtest_rows(
     baseline["model"], baseline["selected"] = "seasonal_naive", ""
 
     frames = [engine, baseline]
-    bottom_rows = engine.iloc[(n_nodes - n_bottom) * n_months :]
+    bottom_rows = engine[np.repeat(is_bottom, n_months)]
     for name in _candidate_names(current) if candidates else []:
         values = np.full((n_bottom, n_months), np.nan)
         for row, result in enumerate(current):
@@ -650,10 +659,10 @@ def _backtest_rows(
 
     node, month = frame.pop("node").to_numpy(), frame["horizon"].to_numpy() - 1
     exists = np.ones(n_nodes, dtype=bool)  # a bottom series without history had no forecast
-    exists[n_nodes - n_bottom :] = [c is not None for c in current]
+    exists[is_bottom] = [c is not None for c in current]
     frame["y"] = aggregate(summing, panel.observed[:, columns])[node, month]
     frame["scale"] = scales[node]
-    frame["bottom"] = node >= n_nodes - n_bottom
+    frame["bottom"] = is_bottom[node]
     frame["cutoff"] = np.datetime64(origin, "M").astype("datetime64[ns]")
     frame["scored"] = True
     return frame[exists[node]].reset_index(drop=True)
@@ -674,6 +683,7 @@ def _final_frames(
     position: int,
     origin: int,
     nodes: pd.DataFrame,
+    is_bottom: np.ndarray,
     summing: scipy.sparse.csr_matrix,
     hierarchy: tuple[str, ...],
     config: ForecastConfig,
@@ -685,7 +695,6 @@ def _final_frames(
         results, position, origin, summing, config, calibration, horizon, config.n_paths
     )
     frame = forecast_frame(nodes, months, node_medians, node_paths, hierarchy)
-    n_bottom = len(results)
     models, flags = [], []
     for result in results:
         final = result.origins[position]
@@ -695,9 +704,13 @@ def _final_frames(
             series_flags.add("uncalibrated_intervals")
         models.append(final.model)
         flags.append(join_flags(series_flags))
+    node_models = np.full(len(nodes), BOTTOM_UP, dtype=object)
+    node_models[is_bottom] = models
     parent_flags = "" if calibration.calibrated else "uncalibrated_intervals"
-    frame["model"] = np.repeat([BOTTOM_UP] * (len(nodes) - n_bottom) + models, horizon)
-    frame["flags"] = np.repeat([parent_flags] * (len(nodes) - n_bottom) + flags, horizon)
+    node_flags = np.full(len(nodes), parent_flags, dtype=object)
+    node_flags[is_bottom] = flags
+    frame["model"] = np.repeat(node_models, horizon)
+    frame["flags"] = np.repeat(node_flags, horizon)
     return frame, SamplePaths(nodes[ID_COL].to_numpy(), months, node_paths)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import forecasts
 from forecasts import ForecastConfig, horizon_for
+from forecasts.reconcile import Level
 
 HIERARCHY = ["region", "product_line", "channel"]
 CONFIG = ForecastConfig(n_paths=200)
@@ -253,3 +254,28 @@ def _assert_same_paths(left: forecasts.SamplePaths, right: forecasts.SamplePaths
     np.testing.assert_array_equal(left.ids, right.ids)
     np.testing.assert_array_equal(left.months, right.months)
     np.testing.assert_array_equal(left.values, right.values)
+
+
+def test_the_bottom_level_may_come_first_and_keeps_its_models_and_labels(
+    segment_forecast,
+) -> None:
+    panel, result = segment_forecast
+    bottom_first = [Level("segment", HIERARCHY), Level("region", ("region",))]
+    reordered = forecasts.forecast(
+        panel, "2024-11", hierarchy=HIERARCHY, levels=bottom_first, config=CONFIG
+    )
+
+    def labels(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        wanted = frame[frame["level"].isin(["segment", "region"])]
+        distinct = wanted[["unique_id", *columns]].drop_duplicates()
+        return distinct.sort_values(["unique_id", *columns])
+
+    for name, columns in (
+        ("forecasts", ["model", "flags"]),
+        ("backtest", ["model", "selected", "bottom"]),
+    ):
+        expected = labels(getattr(result, name), columns).reset_index(drop=True)
+        found = labels(getattr(reordered, name), columns).reset_index(drop=True)
+        pd.testing.assert_frame_equal(found, expected, obj=name)
+    segments = reordered.forecasts[reordered.forecasts["level"] == "segment"]
+    assert (segments["model"] != "bottom_up").all()
