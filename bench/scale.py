@@ -10,7 +10,8 @@ For every size, in this order (each phase in its own child process, as a user wo
 1. ``generate``: the demo extracts into ``<homes>/<size>`` (skipped with ``--reuse`` when the
    home already has extracts: generating ``xlarge`` takes about 15 minutes);
 2. ``backfill``: from an empty warehouse, ``salesplan backfill`` of the 12 as-of months before
-   the last one, in one process (the first month loads the history extract);
+   the last one, in one process: one ingestion run loads the history extract and every extract
+   month the 12 consume (the ``extracts`` row), then the months are re-planned in order;
 3. ``one month``: the last as-of month in a fresh process, like ``salesplan run``: start-up,
    then ingest of the new extract month, checks, dbt, forecast, re-decompose, publish, report;
 4. ``series`` (sizes in ``--series-sizes``): the forecast engine on bookings per
@@ -155,17 +156,22 @@ def month_record(
     outcome: Any,
     steps: list[tuple[str, Measure]],
     total: Measure,
+    catch_up: bool = True,
 ) -> dict[str, Any]:
-    """Turn one re-plan's runs and measured steps into per-stage figures."""
+    """Turn one re-plan's runs and measured steps into per-stage figures.
+
+    The steps of a run other than ``replan_job`` (an ingestion run) are the ``catch-up`` stage
+    when ``catch_up`` is set, else ingest and checks like the re-plan's own ingestion steps.
+    """
     stages: dict[str, list[Measure]] = {}
     position = 0
     step_figures: dict[str, dict[str, float]] = {}
     for run in outcome.runs:
-        catch_up = run.job_name != "replan_job"
+        catching_up = catch_up and run.job_name != "replan_job"
         own = steps[position : position + len(run.step_seconds)]
         position += len(own)
         for step, measure in own:
-            stage = "catch-up" if catch_up else stage_of(step)
+            stage = "catch-up" if catching_up else stage_of(step)
             step_figures[f"{run.job_name}/{step}"] = measure.to_dict()
             if stage != "ingest":
                 stages.setdefault(stage, []).append(measure)
@@ -194,8 +200,13 @@ def month_record(
     }
 
 
-def replan_phase(home_root: str, months: Sequence[str]) -> dict[str, Any]:
-    """Re-plan ``months`` in order in this process, measuring every step of every run."""
+def replan_phase(home_root: str, months: Sequence[str], backfill: bool) -> dict[str, Any]:
+    """Re-plan ``months`` in order in this process, measuring every step of every run.
+
+    With ``backfill``, as ``salesplan backfill`` does (``runner.backfill``): one ingestion run
+    loads every extract the months consume (its record is ``as_of: "extracts"``), then each
+    month is re-planned without ingestion.
+    """
     from pipelines import runner
     from salesplan.home import HOME_ENV_VAR, resolve_home
 
@@ -214,16 +225,28 @@ def replan_phase(home_root: str, months: Sequence[str]) -> dict[str, Any]:
             print(line, file=sys.stderr, flush=True)
 
         meter = StageMeter(sampler)
+        if backfill:
+            echo(f"  extracts of {months[0]}..{months[-1]} (load average {load_average():.1f})")
+            recorder = StepRecorder(meter, echo)
+            whole = StageMeter(sampler, "month")
+            whole.start()
+            loaded = runner.backfill_ingest(home, months, progress=progress, observer=recorder)
+            total = whole.stop()
+            outcome = runner.ReplanOutcome(months[0], home, [loaded])
+            extracts = month_record("extracts", outcome, recorder.steps, total, catch_up=False)
+            echo(f"  extracts: {total.wall_s:.1f} s wall, {total.cpu_s:.1f} s cpu")
         for as_of in months:
             echo(f"  as-of {as_of} (load average {load_average():.1f})")
             recorder = StepRecorder(meter, echo)
             whole = StageMeter(sampler, "month")
             whole.start()
-            outcome = runner.replan(home, as_of, progress=progress, lang="zh", observer=recorder)
+            outcome = runner.replan(
+                home, as_of, progress=progress, lang="zh", observer=recorder, ingest=not backfill
+            )
             total = whole.stop()
             records.append(month_record(as_of, outcome, recorder.steps, total))
             echo(f"  as-of {as_of}: {total.wall_s:.1f} s wall, {total.cpu_s:.1f} s cpu")
-    return {"months": records}
+    return {"months": records, **({"extracts": extracts} if backfill else {})}
 
 
 def generate_phase(home_root: str, size: str) -> dict[str, Any]:
@@ -304,7 +327,7 @@ def run_child(args: argparse.Namespace) -> None:
     if args.phase == "generate":
         result = generate_phase(args.home, args.size)
     elif args.phase == "replan":
-        result = replan_phase(args.home, args.months)
+        result = replan_phase(args.home, args.months, args.backfill)
     else:
         result = series_phase(args.home, args.months[0], args.subset, args.series_paths)
     Path(args.out).write_text(json.dumps(result), encoding="utf-8")
@@ -358,11 +381,21 @@ def replan_in_child(
     load_before = load_average()
     phase = run_phase(
         SCRIPT,
-        ["--phase", "replan", "--home", str(root), "--months", *months],
+        [
+            "--phase",
+            "replan",
+            "--home",
+            str(root),
+            "--months",
+            *months,
+            *(["--backfill"] if label == "backfill" else []),
+        ],
         root.parent / f".{root.name}.{label}.json",
         env,
     )
-    records = phase.result["months"]
+    # A backfill's ingestion run of every extract month counts like a month of its own.
+    records = [phase.result["extracts"]] if "extracts" in phase.result else []
+    records += phase.result["months"]
     inside = sum(record["total"]["wall_s"] for record in records)
     inside_cpu = sum(record["total"]["cpu_s"] for record in records)
     peak = max([phase.measure.peak_mb, *(record["total"]["peak_mb"] for record in records)])
@@ -378,7 +411,8 @@ def replan_in_child(
     }
     stages["startup"] = startup.to_dict()
     return {
-        "months": records,
+        **({"extracts": phase.result["extracts"]} if "extracts" in phase.result else {}),
+        "months": phase.result["months"],
         "stages": stages,
         "total": Measure(phase.measure.wall_s, phase.measure.cpu_s, peak).to_dict(),
         "load": [round(load_before, 2), round(load_average(), 2)],
@@ -500,7 +534,8 @@ def month_table(scenario: Mapping[str, Any]) -> list[str]:
     names = {"re-decompose": "re-dec", "orchestration": "orch", "catch-up": "catchup"}
     header = "".join(f"{names.get(s, s):>9}" for s in shown)
     lines = [f"{'as-of':<9}{header}{'total':>9}{'peak MB':>9}"]
-    for record in scenario["months"]:
+    extracts = [scenario["extracts"]] if "extracts" in scenario else []
+    for record in [*extracts, *scenario["months"]]:
         cells = "".join(f"{record['stages'].get(s, {}).get('wall_s', 0.0):>9.1f}" for s in shown)
         total = record["total"]
         lines.append(f"{record['as_of']:<9}{cells}{total['wall_s']:>9.1f}{total['peak_mb']:>9,.0f}")
@@ -786,6 +821,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--size", help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--months", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("--backfill", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--subset", type=int, default=600, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv) if argv is not None else None)

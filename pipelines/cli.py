@@ -138,10 +138,9 @@ def _backfill(args: argparse.Namespace, home: SalesplanHome) -> int:
     if first > last:
         raise CliError(f"--from {args.first} is after --to {args.last}")
     months = [format_month(month) for month in months_between(first, last)]
-    for index, month in enumerate(months, start=1):
-        _progress(f"backfill {index}/{len(months)}: as-of {month}")
-        runner.replan(home, month, progress=_progress, lang=args.lang, wait_s=args.wait)
-    _progress(f"backfill done: {len(months)} months, {months[0]} .. {months[-1]}")
+    outcome = runner.backfill(home, months, progress=_progress, lang=args.lang, wait_s=args.wait)
+    seconds = outcome.ingest.seconds + sum(month.seconds for month in outcome.months)
+    _progress(f"backfill done: {len(months)} months, {months[0]} .. {months[-1]}, {seconds:.0f} s")
     return 0
 
 

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +105,7 @@ def execute_job(
     run_config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
     observer: StepObserver | None = None,
+    asset_selection: Sequence[dg.AssetKey] | None = None,
 ) -> RunOutcome:
     """Execute ``job_name`` in this process for a range of as-of partitions.
 
@@ -116,6 +117,7 @@ def execute_job(
         run_config: extra run config (merged with the progress logger's).
         tags: extra run tags.
         observer: told when each step starts and ends (``StepObserver``).
+        asset_selection: only these assets of the job (and their checks); default all.
 
     Raises:
         RunFailed: naming the failed steps and their messages.
@@ -150,7 +152,11 @@ def execute_job(
     ):
         fail_abandoned_runs(instance)
         result = job.execute_in_process(
-            run_config=config, instance=instance, tags=run_tags, raise_on_error=False
+            run_config=config,
+            instance=instance,
+            tags=run_tags,
+            raise_on_error=False,
+            asset_selection=asset_selection,
         )
         step_stats = instance.get_run_step_stats(result.run_id)
     outcome = RunOutcome(job_name, result.run_id, time.perf_counter() - started)
@@ -231,8 +237,13 @@ def ingest(
     progress: Progress,
     wait_s: float = 0.0,
     observer: StepObserver | None = None,
+    since: str | None = None,
 ) -> RunOutcome:
-    """Load and check every extract month up to the one the as-of ``as_of`` re-plan consumes."""
+    """Load and check every extract month up to the one the as-of ``as_of`` re-plan consumes.
+
+    ``since`` is the first as-of month whose extract (``since - 1``) is loaded; by default the
+    oldest landed extract's.
+    """
     from pipelines.instance import prepare_dagster_home
     from pipelines.partitions import partition_key_for
     from salesplan.locks import exclusive_lock
@@ -241,13 +252,14 @@ def ingest(
     first = first_as_of_month(home)
     if as_of < first:
         raise RunFailed(f"as-of {as_of} is before the first landed extract (as-of {first})")
+    since = max(since or first, first)
     with exclusive_lock(
         home.root / "warehouse.lock", purpose=f"ingest as-of {as_of}", timeout_s=wait_s
     ):
         return execute_job(
             home,
             "ingest_job",
-            partition_range=(partition_key_for(first), partition_key_for(as_of)),
+            partition_range=(partition_key_for(since), partition_key_for(as_of)),
             progress=progress,
             observer=observer,
         )
@@ -314,11 +326,15 @@ def replan(
     lang: str = "zh",
     wait_s: float = 0.0,
     observer: StepObserver | None = None,
+    ingest: bool = True,
 ) -> ReplanOutcome:
     """Run the whole re-plan of as-of month ``as_of``.
 
     Extract months before ``as_of - 1`` that were never loaded are ingested first, in one run;
     then ``replan_job`` runs for the as-of partition (it ingests the month ``as_of - 1``).
+    With ``ingest=False`` the run leaves the ingestion assets out, for a caller that has just
+    loaded and checked every extract up to ``as_of - 1`` (:func:`backfill`); an extract month
+    of them that is not loaded fails the re-plan before it starts.
     ``observer`` is told when each step of these runs starts and ends.
     """
     from pipelines.defs.dbt.project import ensure_manifest
@@ -344,6 +360,13 @@ def replan(
             for month in extract_months(home)
             if month not in loaded and format_month(add_months(parse_month(month), 1)) < as_of
         ]
+        consumed = format_month(add_months(parse_month(as_of), -1))
+        if not ingest and (pending or consumed not in loaded):
+            missing = pending + ([] if consumed in loaded else [consumed])
+            raise RunFailed(
+                f"re-plan of {as_of} without ingestion: extract months {', '.join(missing)} "
+                "are not loaded; ingest them first (salesplan ingest)"
+            )
         if pending:
             progress(f"catching up: ingesting extract months {pending[0]} .. {pending[-1]}")
             runs.append(
@@ -366,6 +389,76 @@ def replan(
                 progress=progress,
                 run_config={"ops": {"leadership_report": {"config": {"lang": lang}}}},
                 observer=observer,
+                asset_selection=None if ingest else _assets_after_ingestion(),
             )
         )
     return ReplanOutcome(as_of, home, runs)
+
+
+def _assets_after_ingestion() -> list[dg.AssetKey]:
+    """``replan_job``'s assets without the ingestion assets (dbt, forecast, plan, publish...)."""
+    from pipelines.definitions import defs
+    from pipelines.defs.ingest.assets import INGEST_ASSETS
+
+    ingestion = {asset.key for asset in INGEST_ASSETS}
+    selected = defs.resolve_job_def("replan_job").asset_layer.selected_asset_keys
+    return sorted(key for key in selected if key not in ingestion)
+
+
+@dataclass
+class BackfillOutcome:
+    """What a backfill did: the one ingestion run, then every month's re-plan."""
+
+    ingest: RunOutcome
+    months: list[ReplanOutcome]
+
+
+def backfill_ingest(
+    home: SalesplanHome,
+    months: Sequence[str],
+    *,
+    progress: Progress,
+    wait_s: float = 0.0,
+    observer: StepObserver | None = None,
+) -> RunOutcome:
+    """Load and check, in one run, every extract a backfill of ``months`` consumes.
+
+    That is the extract before each of ``months`` (reloaded, as each month's own re-plan would)
+    and every older landed extract that was never loaded.
+    """
+    from pipelines.defs.replan.landing import extract_months
+    from pipelines.instance import prepare_dagster_home
+    from salesplan.months import add_months, format_month, parse_month
+
+    prepare_dagster_home(home)
+    loaded = loaded_extract_months(home)
+    never_loaded = [month for month in extract_months(home) if month not in loaded]
+    since = min([months[0], *(format_month(add_months(parse_month(m), 1)) for m in never_loaded)])
+    progress(f"backfill: loading the extracts of as-of {since} .. {months[-1]} in one run")
+    return ingest(
+        home, months[-1], progress=progress, wait_s=wait_s, observer=observer, since=since
+    )
+
+
+def backfill(
+    home: SalesplanHome,
+    months: Sequence[str],
+    *,
+    progress: Progress,
+    lang: str = "zh",
+    wait_s: float = 0.0,
+) -> BackfillOutcome:
+    """Re-plan ``months`` (oldest first), loading the extracts they consume first, in one run.
+
+    Each month's build reads only extracts from before its as-of month (the staging rule), so
+    loading the later ones first changes nothing in it. What it saves is the ingestion run's
+    fixed costs (15 assets, their GX suites and checks), paid once instead of every month.
+    """
+    loaded = backfill_ingest(home, months, progress=progress, wait_s=wait_s)
+    outcomes = []
+    for index, month in enumerate(months, start=1):
+        progress(f"backfill {index}/{len(months)}: as-of {month}")
+        outcomes.append(
+            replan(home, month, progress=progress, lang=lang, wait_s=wait_s, ingest=False)
+        )
+    return BackfillOutcome(loaded, outcomes)
