@@ -31,7 +31,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-SAMPLE_INTERVAL_S = 0.05
+# Every sample walks /proc for the whole process tree in a thread of the measured process,
+# and takes the GIL from it: at 0.05 s the sampler itself cost ~2.5 s of CPU per default month
+# (py-spy). A stage's own peak is its VmHWM anyway; only child processes are sampled, and the
+# shortest of those (dbt, the forecast workers) run for seconds.
+SAMPLE_INTERVAL_S = 0.2
 _PAGE_MB = resource.getpagesize() / 2**20
 
 
