@@ -25,10 +25,13 @@ def _compiled(tiny_warehouse: Path, target: Path, **options: object) -> str:
     return next(target.glob(f"compiled/salesplan/models/**/{MODEL}.sql")).read_text("utf-8")
 
 
-def test_the_environment_variable_compiles_the_same_sql_as_the_var(
+def test_the_environment_variable_compiles_the_same_sql_as_the_var_which_wins(
     tiny_warehouse: Path, tmp_path: Path
 ) -> None:
-    from_var = _compiled(tiny_warehouse, tmp_path / "var", dbt_vars=TINY_VARS)
+    # The var is given along with another month in the environment: the var wins.
+    from_var = _compiled(
+        tiny_warehouse, tmp_path / "var", dbt_vars=TINY_VARS, env={AS_OF_ENV_VAR: "2020-01-01"}
+    )
     from_env = _compiled(
         tiny_warehouse,
         tmp_path / "env",
@@ -36,16 +39,8 @@ def test_the_environment_variable_compiles_the_same_sql_as_the_var(
         env={AS_OF_ENV_VAR: AS_OF_MONTH},
     )
 
-    assert f"date '{AS_OF_MONTH}' as as_of_month" in from_env
+    assert f"date '{AS_OF_MONTH}' as as_of_month" in from_var
     assert from_env == from_var
-
-
-def test_the_var_wins_over_the_environment_variable(tiny_warehouse: Path, tmp_path: Path) -> None:
-    compiled = _compiled(
-        tiny_warehouse, tmp_path, dbt_vars=TINY_VARS, env={AS_OF_ENV_VAR: "2020-01-01"}
-    )
-
-    assert f"date '{AS_OF_MONTH}' as as_of_month" in compiled
 
 
 def test_a_new_month_in_the_environment_keeps_dbt_s_parse_of_the_project(

@@ -3,8 +3,8 @@
 One scenario on a copy of the small demo whose as-of 2026-10 plan is published: ten re-plans of
 2026-11 are killed (SIGKILL on the re-plan process, as a crash or an OOM kill would) at points
 spread over every stage; then a re-plan runs to completion while BI readers read the serving
-file in a loop and a second re-plan tries to start; then the same month is re-planned again.
-The tests below assert on what the scenario recorded.
+file in a loop and a second re-plan tries to start; then the same month is replayed by
+`salesplan backfill`. The tests below assert on what the scenario recorded.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from replan_processes import (
     reader_loop,
     run_cli,
 )
+
+from salesplan.entities import ENTITIES
 
 # Where the kills land: just after a stage starts, plus a random delay so the exact point
 # inside the stage varies. Early kills are cheap, late ones cost a near-complete run, so the
@@ -55,6 +57,7 @@ class Scenario:
     blocked_second_run: tuple[int, str] | None = None
     reader_results: list[tuple[int, list, list]] = field(default_factory=list)
     replayed_exit: int | None = None
+    replay_lines: list[str] = field(default_factory=list)
     replayed: PublishedState | None = None
 
 
@@ -97,8 +100,11 @@ def scenario(published_small_home: Path, tmp_path_factory: pytest.TempPathFactor
             reader.join(60)
     recorded.completed = read_whole_publication(home / "published")
 
-    replay = run_cli(home, "run", "--as-of", NEXT_MONTH)
+    # The replay goes through `salesplan backfill`: its extracts are loaded in one ingestion
+    # run first, then the month is re-planned without ingestion.
+    replay = run_cli(home, "backfill", "--from", NEXT_MONTH, "--to", NEXT_MONTH)
     recorded.replayed_exit = replay.returncode
+    recorded.replay_lines = replay.stderr.splitlines()
     recorded.replayed = read_whole_publication(home / "published")
     return recorded
 
@@ -138,6 +144,14 @@ def test_readers_during_a_replan_see_one_whole_version_and_never_an_error(scenar
 
 
 def test_replaying_the_month_leaves_identical_published_bytes(scenario):
-    assert scenario.replayed_exit == 0
+    assert scenario.replayed_exit == 0, "\n".join(scenario.replay_lines[-40:])
     assert scenario.replayed.snapshot != scenario.completed.snapshot
     assert scenario.replayed.parquet_sha256 == scenario.completed.parquet_sha256
+
+
+def test_the_backfill_replay_loads_every_extract_before_it_re_plans(scenario):
+    lines = scenario.replay_lines
+    month_starts = next(i for i, line in enumerate(lines) if "backfill 1/1: as-of" in line)
+    loads = [i for i, line in enumerate(lines) if line.endswith("_raw: started")]
+    assert len(loads) == len(ENTITIES)
+    assert max(loads) < month_starts
