@@ -14,11 +14,14 @@
 {%- endmacro %}
 
 {#- The as-of month, checked: YYYY-MM-01. From var as_of_month, else from the environment
-    variable SALESPLAN_AS_OF_MONTH. The Dagster asset uses the environment: dbt re-parses the
-    whole project whenever a var changes, but only the files that use an environment variable
-    when that one changes, and the as-of month changes with every build. -#}
+    variable SALESPLAN_AS_OF_MONTH. The Dagster asset uses the environment, and it is read only
+    when executing: dbt re-parses the whole project whenever a var changes, and every file that
+    read an environment variable while parsing when that one changes. The month changes with
+    every build, yet no ref, source or config depends on it, so read at compile time only it
+    leaves dbt's parse of the project untouched. -#}
 {% macro as_of_month_value() -%}
-    {%- set value = var('as_of_month') or env_var('SALESPLAN_AS_OF_MONTH', '') or none -%}
+    {%- set from_environment = env_var('SALESPLAN_AS_OF_MONTH', '') if execute else '' -%}
+    {%- set value = var('as_of_month') or from_environment or none -%}
     {%- if execute and (value is none or not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])-01$', value | string)) -%}
         {{ exceptions.raise_compiler_error(
             "the as-of month must be the first day of the month being planned, YYYY-MM-01, "

@@ -10,8 +10,10 @@ dbt's artifacts and log go to the home's ``dbt/`` folder, where the next build r
 its parse of the project from one build to the next: the as-of month goes to dbt as the
 environment variable ``SALESPLAN_AS_OF_MONTH`` rather than as a var, because dbt re-parses
 the whole project whenever its vars change (8.5 s instead of 4.3 s for ``dbt parse`` on the
-2-core machine) but only the models that use an environment variable when that one changes
-(6 s), and the as-of month changes with every month of a backfill.
+2-core machine), and the as-of month changes with every month of a backfill. The macro
+``as_of_month_value`` reads the variable only when executing, so no file depends on it while
+parsing and a new month re-parses nothing (reading it while parsing re-parsed the 27 files that
+use it, ~3 s a month).
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the annotation of `context`
