@@ -12,4 +12,6 @@ bash scripts/install-chromium.sh
 uv run --frozen ruff check .
 uv run --frozen ruff format --check .
 (cd dbt_project && uv run --frozen sqlfluff lint models tests macros)
-uv run --frozen pytest "$@"
+# One worker per core, each taking whole folders of tests (tests/conftest.py); -n 0 runs the
+# tests in this process.
+uv run --frozen pytest --numprocesses auto --dist loadscope --no-loadscope-reorder "$@"

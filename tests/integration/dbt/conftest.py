@@ -13,7 +13,7 @@ from tiny_business import TINY_VARS, write_tiny_business
 import demodata
 from ingestion.load import ingest
 from pipelines.defs.dbt.assets import salesplan_dbt_assets
-from pipelines.defs.dbt.project import prepare_manifest
+from pipelines.defs.dbt.project import ensure_manifest
 from salesplan.home import SalesplanHome, resolve_home
 
 
@@ -37,8 +37,8 @@ def tiny_build_target(tiny_warehouse: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def dbt_assets() -> dg.AssetsDefinition:
-    """The dbt assets of the code location, from a manifest prepared as `make manifest` does."""
-    prepare_manifest()
+    """The dbt assets of the code location, from its manifest (prepared as the CLI does)."""
+    ensure_manifest(lambda _message: None)
     return salesplan_dbt_assets()
 
 

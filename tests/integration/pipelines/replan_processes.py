@@ -141,10 +141,12 @@ def reader_loop(serving_link: str, stop: object, results: object) -> None:
 
     Each read opens ``published/salesplan.duckdb`` read-only, as a BI tool would, and checks
     that every table's row count matches the publication record of the same snapshot. Runs in
-    a separate process (``multiprocessing``); puts ``(reads, snapshots_seen, errors)``.
+    a separate process (``multiprocessing``); puts ``(reads, snapshots_seen, errors)``. Also
+    stops when the test process is gone, so that a killed test run leaves no reader behind.
     """
+    parent = os.getppid()
     reads, seen, errors = 0, [], []
-    while not stop.is_set():  # type: ignore[attr-defined]
+    while not stop.is_set() and os.getppid() == parent:  # type: ignore[attr-defined]
         try:
             connection = duckdb.connect(serving_link, read_only=True)
             try:
