@@ -200,6 +200,14 @@ def month_record(
     }
 
 
+def run_records(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The per-run records of a re-plan phase, the ingestion run of a backfill first.
+
+    That run of every extract month counts like a month of its own.
+    """
+    return [*([result["extracts"]] if "extracts" in result else []), *result["months"]]
+
+
 def replan_phase(home_root: str, months: Sequence[str], backfill: bool) -> dict[str, Any]:
     """Re-plan ``months`` in order in this process, measuring every step of every run.
 
@@ -393,9 +401,7 @@ def replan_in_child(
         root.parent / f".{root.name}.{label}.json",
         env,
     )
-    # A backfill's ingestion run of every extract month counts like a month of its own.
-    records = [phase.result["extracts"]] if "extracts" in phase.result else []
-    records += phase.result["months"]
+    records = run_records(phase.result)
     inside = sum(record["total"]["wall_s"] for record in records)
     inside_cpu = sum(record["total"]["cpu_s"] for record in records)
     peak = max([phase.measure.peak_mb, *(record["total"]["peak_mb"] for record in records)])
@@ -534,8 +540,7 @@ def month_table(scenario: Mapping[str, Any]) -> list[str]:
     names = {"re-decompose": "re-dec", "orchestration": "orch", "catch-up": "catchup"}
     header = "".join(f"{names.get(s, s):>9}" for s in shown)
     lines = [f"{'as-of':<9}{header}{'total':>9}{'peak MB':>9}"]
-    extracts = [scenario["extracts"]] if "extracts" in scenario else []
-    for record in [*extracts, *scenario["months"]]:
+    for record in run_records(scenario):
         cells = "".join(f"{record['stages'].get(s, {}).get('wall_s', 0.0):>9.1f}" for s in shown)
         total = record["total"]
         lines.append(f"{record['as_of']:<9}{cells}{total['wall_s']:>9.1f}{total['peak_mb']:>9,.0f}")
