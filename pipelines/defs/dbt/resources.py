@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -37,7 +39,20 @@ class SalesplanDbtCliResource(DbtCliResource):
         return None
 
 
-dbt_resource = SalesplanDbtCliResource(project_dir=salesplan_dbt_project())
+def dbt_executable() -> str:
+    """The dbt of this environment, next to the interpreter; else whichever dbt is on PATH.
+
+    dagster-dbt looks for ``dbt`` on PATH by default, so a code location started from a virtual
+    environment that is not activated (``.venv/bin/salesplan run``, ``.venv/bin/dagster dev``)
+    failed to load, although the locked dbt-core is installed right beside it.
+    """
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.is_file() else "dbt"
+
+
+dbt_resource = SalesplanDbtCliResource(
+    project_dir=salesplan_dbt_project(), dbt_executable=dbt_executable()
+)
 
 
 @dg.definitions

@@ -39,6 +39,27 @@ def test_workspace_yaml_loads_with_no_errors(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
+def test_the_code_location_runs_this_environment_s_dbt_when_it_is_not_on_path(tmp_path):
+    # As when .venv/bin/salesplan runs without the virtual environment activated.
+    environment = {**os.environ, "PATH": os.defpath, "SALESPLAN_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from pipelines.defs.dbt.resources import dbt_resource; "
+            "print(dbt_resource.dbt_executable)",
+        ],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert Path(result.stdout.strip()) == Path(sys.executable).parent / "dbt"
+
+
 def test_the_asset_graph_is_unchanged(defs, snapshot):
     """Keys, groups, dependencies, checks, jobs, schedules and sensors (make update_snapshot)."""
     graph = defs.resolve_asset_graph()
