@@ -128,7 +128,7 @@ def execute_job(
     )
 
     from pipelines.definitions import defs
-    from pipelines.lib.dagster_sqlite import relaxed_sqlite_sync
+    from pipelines.lib.dagster_sqlite import relaxed_sqlite_sync, reused_event_log_engines
 
     job = defs.resolve_job_def(job_name).with_logger_defs(
         {"salesplan_progress": progress_logger_def(progress, observer)}
@@ -146,6 +146,7 @@ def execute_job(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with (
         relaxed_sqlite_sync(),
+        reused_event_log_engines(),
         dg.DagsterInstance.get() as instance,
         open(log_path, "a", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),

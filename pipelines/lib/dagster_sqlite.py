@@ -17,6 +17,13 @@ run:
 Per stored event this takes 2.7-4.6 ms instead of 7.8-9.9 ms on the shared 2-core machine
 (fdatasync calls per 300 events: 269 instead of 1,501). Only this process's connections change;
 ``dagster dev`` and the daemon keep Dagster's defaults.
+
+The event log also builds a new SQLAlchemy engine for every event (and disposes of it), so
+each event pays an engine, a connection and the compilation of its INSERT, which an engine
+would otherwise cache. :func:`reused_event_log_engines` keeps one engine, with its pooled
+connection and compiled statements, per shard file for the duration of a run: in a profile of
+a `small` re-plan, storing events took 10.2 s of the process's 52.6 s, 6.6 s of it building
+engines, connecting and compiling.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy.engine import Engine
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from sqlalchemy.engine import Connection, Engine
 
 SYNCHRONOUS = "NORMAL"
 
@@ -92,3 +101,42 @@ def relaxed_sqlite_sync() -> Iterator[None]:
     finally:
         sqlalchemy.event.remove(Engine, "connect", readers.on_connect)
         readers.close()
+
+
+@contextmanager
+def reused_event_log_engines() -> Iterator[None]:
+    """Within the block, SQLite event log storages reuse one engine per shard file.
+
+    Replaces ``SqliteEventLogStorage._connect`` (dagster 1.13, pinned by ``uv.lock``) for the
+    block: the same transaction per call under the storage's lock, on a kept engine whose pool
+    holds the connection open between events. Every engine is disposed of when the block ends.
+    """
+    original = SqliteEventLogStorage._connect
+    engines: dict[str, Engine] = {}
+    engines_lock = threading.Lock()
+
+    @contextmanager
+    def _connect(storage: SqliteEventLogStorage, shard: str) -> Iterator[Connection]:
+        with storage._db_lock:
+            conn_string = storage.conn_string_for_shard(shard)
+            with engines_lock:
+                engine = engines.get(conn_string)
+                if engine is None:
+                    engine = engines[conn_string] = sqlalchemy.create_engine(
+                        conn_string, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+                    )
+            if shard not in storage._initialized_dbs:
+                storage._initdb(engine)
+                storage._initialized_dbs.add(shard)
+            with engine.connect() as connection, connection.begin():
+                yield connection
+
+    SqliteEventLogStorage._connect = _connect  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SqliteEventLogStorage._connect = original  # type: ignore[method-assign]
+        with engines_lock:
+            kept, engines = list(engines.values()), {}
+        for engine in kept:
+            engine.dispose()
