@@ -243,17 +243,24 @@ def replan_phase(home_root: str, months: Sequence[str], backfill: bool) -> dict[
             outcome = runner.ReplanOutcome(months[0], home, [loaded])
             extracts = month_record("extracts", outcome, recorder.steps, total, catch_up=False)
             echo(f"  extracts: {total.wall_s:.1f} s wall, {total.cpu_s:.1f} s cpu")
-        for as_of in months:
-            echo(f"  as-of {as_of} (load average {load_average():.1f})")
-            recorder = StepRecorder(meter, echo)
-            whole = StageMeter(sampler, "month")
-            whole.start()
-            outcome = runner.replan(
-                home, as_of, progress=progress, lang="zh", observer=recorder, ingest=not backfill
-            )
-            total = whole.stop()
-            records.append(month_record(as_of, outcome, recorder.steps, total))
-            echo(f"  as-of {as_of}: {total.wall_s:.1f} s wall, {total.cpu_s:.1f} s cpu")
+        # As salesplan backfill does; a one-month re-plan keeps no workers.
+        with runner.kept_forecast_workers(len(months) if backfill else 1):
+            for as_of in months:
+                echo(f"  as-of {as_of} (load average {load_average():.1f})")
+                recorder = StepRecorder(meter, echo)
+                whole = StageMeter(sampler, "month")
+                whole.start()
+                outcome = runner.replan(
+                    home,
+                    as_of,
+                    progress=progress,
+                    lang="zh",
+                    observer=recorder,
+                    ingest=not backfill,
+                )
+                total = whole.stop()
+                records.append(month_record(as_of, outcome, recorder.steps, total))
+                echo(f"  as-of {as_of}: {total.wall_s:.1f} s wall, {total.cpu_s:.1f} s cpu")
     return {"months": records, **({"extracts": extracts} if backfill else {})}
 
 

@@ -15,7 +15,15 @@ No Dagster, dbt or database imports: ``pipelines/defs/forecasts`` reads and writ
 """
 
 from forecasts.config import ForecastConfig
-from forecasts.engine import ForecastResult, backtest, forecast, horizon_for, worker_pool
+from forecasts.engine import (
+    ForecastResult,
+    backtest,
+    forecast,
+    horizon_for,
+    keep_worker_pool,
+    pool_is_kept,
+    worker_pool,
+)
 from forecasts.metrics import accuracy_table, model_scores
 from forecasts.model import ProphetSettings
 from forecasts.paths import SamplePaths
@@ -36,7 +44,9 @@ __all__ = [
     "default_levels",
     "forecast",
     "horizon_for",
+    "keep_worker_pool",
     "model_scores",
+    "pool_is_kept",
     "prob_at_least",
     "reconcile",
     "worker_pool",

@@ -247,9 +247,70 @@ def worker_pool(n_jobs: int) -> Iterator[concurrent.futures.ProcessPoolExecutor]
     the first Stan run (5 s per process on a quiet machine) are paid here, not inside the
     first forecasts. As always with ``spawn``, a script that creates the pool must guard its
     entry point with ``if __name__ == "__main__":`` (workers import the main module).
+    Inside ``keep_worker_pool(n_jobs)`` it hands out that block's pool instead, which outlives
+    this block.
     """
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be >= 1, got {n_jobs}")
+    if n_jobs in _KEEPING:
+        with _KEPT_LOCK:
+            pool = _KEPT_POOLS.get(n_jobs)
+            if pool is None:
+                pool = _KEPT_POOLS[n_jobs] = _start_pool(n_jobs)
+        try:
+            yield pool
+        except concurrent.futures.BrokenExecutor:
+            # A worker died (killed, out of memory): the next use starts a new pool.
+            with _KEPT_LOCK:
+                if _KEPT_POOLS.get(n_jobs) is pool:
+                    del _KEPT_POOLS[n_jobs]
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        return
+    pool = _start_pool(n_jobs)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Pools kept by ``keep_worker_pool``, by number of workers; started at first use.
+_KEEPING: set[int] = set()
+_KEPT_POOLS: dict[int, concurrent.futures.ProcessPoolExecutor] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def keep_worker_pool(n_jobs: int) -> Iterator[None]:
+    """Within the block, every ``worker_pool(n_jobs)`` hands out one pool, started at first use.
+
+    For a process that forecasts many times in a row, such as a backfill's months: the
+    workers start (imports and warm-up, 5-25 s) once instead of at every forecast, so even a
+    few hundred series are worth fitting on them (``pool_is_kept``). The workers shut down when
+    the block ends, and exit with this process if it is killed. A nested block is a no-op.
+    """
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be >= 1, got {n_jobs}")
+    if n_jobs in _KEEPING:
+        yield
+        return
+    _KEEPING.add(n_jobs)
+    try:
+        yield
+    finally:
+        _KEEPING.discard(n_jobs)
+        with _KEPT_LOCK:
+            pool = _KEPT_POOLS.pop(n_jobs, None)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def pool_is_kept(n_jobs: int) -> bool:
+    """Whether ``worker_pool(n_jobs)`` hands out a kept pool here (``keep_worker_pool``)."""
+    return n_jobs in _KEEPING
+
+
+def _start_pool(n_jobs: int) -> concurrent.futures.ProcessPoolExecutor:
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=n_jobs,
         mp_context=multiprocessing.get_context("spawn"),
@@ -258,9 +319,10 @@ def worker_pool(n_jobs: int) -> Iterator[concurrent.futures.ProcessPoolExecutor]
     )
     try:
         list(pool.map(_ready, range(n_jobs)))
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    return pool
 
 
 def _start_worker(parent: int) -> None:

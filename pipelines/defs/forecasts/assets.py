@@ -58,9 +58,12 @@ class ForecastRunConfig(dg.Config):
     n_jobs: int = Field(default=2, description="Worker processes (the machine has 2 cores).")
     # Starting the workers costs 5 s on a quiet 2-core machine and up to 25 s when it is busy
     # (each imports statsforecast), about what 150-300 series take in one process; the demo
-    # has 2 x 96 series, so workers only pay off for finer grains (rep x product line x region).
+    # has 2 x 96 series, so workers only pay off for finer grains (rep x product line x region)
+    # or when the process keeps them from run to run (a backfill: forecasts.keep_worker_pool).
     parallel_from_series: int = Field(
-        default=300, description="Use worker processes only from this many series per run."
+        default=300,
+        description="Use worker processes only from this many series per run, unless the "
+        "process keeps its workers between runs (a backfill).",
     )
     stored_paths: int = Field(
         default=200, description="Sample paths kept per node and month in forecast_paths."
@@ -115,7 +118,11 @@ def forecast_version(
             raise dg.Failure(description=str(error), allow_retries=False) from None
     results: dict[str, forecasts.ForecastResult] = {}
     n_series = sum(_series_count(history, config) for history in histories.values())
-    parallel = engine == "local" and config.n_jobs > 1 and n_series >= config.parallel_from_series
+    parallel = (
+        engine == "local"
+        and config.n_jobs > 1
+        and (n_series >= config.parallel_from_series or forecasts.pool_is_kept(config.n_jobs))
+    )
     if engine == "spark":
         context.log.info(f"fitting on Spark ({os.environ.get(SPARK_MASTER_ENV, DEFAULT_MASTER)})")
     pool_context = forecasts.worker_pool(config.n_jobs) if parallel else nullcontext()

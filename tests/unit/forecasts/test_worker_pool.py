@@ -1,3 +1,5 @@
+import concurrent.futures
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -51,3 +53,43 @@ def test_pool_workers_exit_when_the_process_that_made_the_pool_is_killed(tmp_pat
     finally:
         parent.kill()
         parent.stdout.close()
+
+
+def _double(value: int) -> int:
+    return 2 * value
+
+
+def test_a_kept_pool_starts_at_first_use_serves_every_block_and_ends_with_its_own() -> None:
+    import forecasts
+
+    before = {process.pid for process in multiprocessing.active_children()}
+    with forecasts.keep_worker_pool(1):
+        assert forecasts.pool_is_kept(1)
+        assert not forecasts.pool_is_kept(2)
+        assert {process.pid for process in multiprocessing.active_children()} == before
+
+        with forecasts.worker_pool(1) as first:
+            workers = set(first._processes)
+            assert list(first.map(_double, [1, 2])) == [2, 4]
+        with forecasts.worker_pool(1) as second:
+            assert second is first
+            assert list(second.map(_double, [3])) == [6]
+        assert set(first._processes) == workers  # the same process, still running
+    assert not forecasts.pool_is_kept(1)
+    assert {process.pid for process in multiprocessing.active_children()} == before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGKILL")
+def test_a_kept_pool_whose_worker_died_is_replaced_at_the_next_use() -> None:
+    import forecasts
+
+    with forecasts.keep_worker_pool(1):
+        with (  # noqa: PT012
+            pytest.raises(concurrent.futures.BrokenExecutor),
+            forecasts.worker_pool(1) as broken,
+        ):
+            os.kill(next(iter(broken._processes)), signal.SIGKILL)
+            broken.submit(_double, 1).result(timeout=60)
+        with forecasts.worker_pool(1) as replacement:
+            assert replacement is not broken
+            assert replacement.submit(_double, 21).result(timeout=60) == 42
