@@ -1,11 +1,11 @@
 """Measuring helpers shared by the benchmark scripts: wall time, CPU time and peak memory.
 
-* :class:`TreeSampler` samples, every 50 ms, the resident memory of this process plus every
+* :class:`TreeSampler` samples, every 0.2 s, the resident memory of this process plus every
   live descendant (found through ``/proc/<pid>/task/*/children``), so the memory of
   subprocesses (the dbt CLI, forecast worker processes) counts while they run.
-* :class:`StageMeter` measures one stage: wall time, CPU time (this process and the children it
-  waited for, i.e. ``RUSAGE_SELF + RUSAGE_CHILDREN``) and peak memory. At the start of each
-  stage it resets the kernel's high-water mark of this process (writing ``5`` to
+* :class:`StageMeter` measures one stage: wall time, CPU time (this process, the children it
+  waited for and the live descendants' time so far: :func:`cpu_seconds`) and peak memory. At
+  the start of each stage it resets the kernel's high-water mark of this process (writing ``5`` to
   ``/proc/self/clear_refs``), so ``VmHWM`` at the end is the stage's own exact peak rather than
   the process's peak so far; the sampled process-tree peak is reported when it is higher.
 * :func:`run_phase` runs one phase in a child process and returns its JSON result with its
@@ -37,6 +37,7 @@ from typing import Any
 # shortest of those (dbt, the forecast workers) run for seconds.
 SAMPLE_INTERVAL_S = 0.2
 _PAGE_MB = resource.getpagesize() / 2**20
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,28 @@ def descendants(pid: int) -> list[int]:
 
 
 def cpu_seconds() -> float:
-    """CPU time (user + system) of this process and of the children it has waited for."""
+    """CPU time (user + system) of this process and of all its descendants so far.
+
+    The children it has waited for, plus every live descendant's own time and that of the
+    children it waited for: a process that outlives a stage (the forecast workers a backfill
+    keeps from month to month) is counted in the stages it works in, not in the one in which
+    it happens to exit.
+    """
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    live = sum(_process_cpu_seconds(pid) for pid in descendants(os.getpid()))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + live
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    """The CPU seconds of ``pid`` and its waited-for children (0 once gone), from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as file:
+            stat = file.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state is fields[0]
+    return sum(int(ticks) for ticks in fields[11:15]) / _CLOCK_TICKS
 
 
 class TreeSampler:
