@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,4 @@ def published_small_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     demodata.generate(home, size="small")
     result = run_cli(home, "run", "--as-of", FIRST_MONTH)
     assert result.returncode == 0, result.stderr[-4000:]
-    return home
-
-
-@pytest.fixture
-def small_home_copy(published_small_home: Path, tmp_path: Path) -> Path:
-    """A private copy of the published home that a test may re-plan, kill and break."""
-    home = tmp_path / "home"
-    shutil.copytree(published_small_home, home, symlinks=True)
     return home
