@@ -24,37 +24,36 @@ def defs() -> dg.Definitions:
     return loaded
 
 
-def test_workspace_yaml_loads_with_no_errors(tmp_path):
-    ensure_manifest(lambda _message: None)
-    environment = {**os.environ, "DAGSTER_HOME": str(tmp_path), "SALESPLAN_HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+def _python(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Run this interpreter with ``args`` in the repository, the environment updated."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=REPO,
-        env=environment,
+        env={**os.environ, **environment},
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
+    )
+
+
+def test_workspace_yaml_loads_with_no_errors(tmp_path):
+    ensure_manifest(lambda _message: None)
+    result = _python(
+        *("-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"),
+        DAGSTER_HOME=str(tmp_path),
+        SALESPLAN_HOME=str(tmp_path),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def test_the_code_location_runs_this_environment_s_dbt_when_it_is_not_on_path(tmp_path):
     # As when .venv/bin/salesplan runs without the virtual environment activated.
-    environment = {**os.environ, "PATH": os.defpath, "SALESPLAN_HOME": str(tmp_path)}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from pipelines.defs.dbt.resources import dbt_resource; "
-            "print(dbt_resource.dbt_executable)",
-        ],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = _python(
+        "-c",
+        "from pipelines.defs.dbt.resources import dbt_resource; print(dbt_resource.dbt_executable)",
+        PATH=os.defpath,
+        SALESPLAN_HOME=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert Path(result.stdout.strip()) == Path(sys.executable).parent / "dbt"
