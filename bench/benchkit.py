@@ -11,8 +11,13 @@
 * :func:`run_phase` runs one phase in a child process and returns its JSON result with its
   wall time, CPU time and maximum resident set size (``os.wait4``).
 * :func:`machine` and :func:`load_average` describe where the figures came from: on a shared
-  machine wall times are provisional whenever the load average exceeds the cores, while CPU
-  times stay comparable.
+  machine wall times are provisional whenever the load average exceeds the cores.
+* :func:`speed_probe` times a fixed workload in CPU seconds. On the shared 2-core VM the CPU
+  time of the same work is not constant either: on 2026-11-24 one monthly re-plan of the same
+  commit took 75.1 s of CPU at 01:20 and 59.9 s at 01:25, every stage alike, with the load
+  average under 1 both times (the host, not this machine, was busy). Dividing a phase's ratio
+  to the baseline by the probe's ratio to the baseline's probe separates the code's speed from
+  the machine's.
 """
 
 from __future__ import annotations
@@ -37,6 +42,13 @@ from typing import Any
 # shortest of those (dbt, the forecast workers) run for seconds.
 SAMPLE_INTERVAL_S = 0.2
 _PAGE_MB = resource.getpagesize() / 2**20
+# The probe's workload: interpreter work (Dagster, dbt's Python and pandas' glue are most of a
+# re-plan's CPU time) and a native sort (DuckDB's and numpy's share). About 0.12 s of CPU on the
+# 2-core machine, 0.6 s a probe; the median of PROBE_REPEATS runs is kept, so that one
+# interruption does not count.
+PROBE_LOOP = 1_500_000
+PROBE_SORT = 1_000_000
+PROBE_REPEATS = 5
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -270,6 +282,22 @@ def run_phase(
     # largest process it waited for, whichever is higher (not their sum: see TreeSampler).
     cpu = usage.ru_utime + usage.ru_stime
     return PhaseResult(result, Measure(wall, cpu, usage.ru_maxrss / 1024))
+
+
+def speed_probe() -> float:
+    """CPU seconds of a fixed workload now (median of ``PROBE_REPEATS``): lower is faster."""
+    import numpy as np
+
+    values = np.random.default_rng(0).random(PROBE_SORT)
+    times = []
+    for _ in range(PROBE_REPEATS):
+        started = time.process_time()
+        total = 0
+        for i in range(PROBE_LOOP):
+            total += i * i % 7
+        np.sort(values, kind="quicksort")
+        times.append(time.process_time() - started)
+    return sorted(times)[len(times) // 2]
 
 
 def load_average() -> float:

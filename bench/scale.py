@@ -30,7 +30,10 @@ extracts) between consecutive sizes, for the total and per stage, and the ratio 
 to ``bench/baseline.json`` (written by ``--update-baseline``), so a slowdown shows in review.
 
 Timings come from a shared 2-core machine: the load average is printed with every phase, and
-wall times taken while it exceeds the cores are provisional (CPU times stay comparable).
+wall times taken while it exceeds the cores are provisional. Even CPU times move with the
+host's load, so a fixed workload is timed before and after every re-plan phase
+(``benchkit.speed_probe``); ``adj/base`` divides ``cpu/base`` by the probe's ratio to the
+baseline's probe, which leaves the change that is the code's.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from benchkit import (
     machine,
     python_env,
     run_phase,
+    speed_probe,
 )
 
 SCRIPT = Path(__file__).resolve()
@@ -393,7 +397,7 @@ def replan_in_child(
     root: Path, months: Sequence[str], env: Mapping[str, str], label: str
 ) -> dict[str, Any]:
     """Re-plan ``months`` in one child process; add its start-up and process-wide figures."""
-    load_before = load_average()
+    load_before, probe_before = load_average(), speed_probe()
     phase = run_phase(
         SCRIPT,
         [
@@ -429,6 +433,7 @@ def replan_in_child(
         "stages": stages,
         "total": Measure(phase.measure.wall_s, phase.measure.cpu_s, peak).to_dict(),
         "load": [round(load_before, 2), round(load_average(), 2)],
+        "probe_s": [round(probe_before, 4), round(speed_probe(), 4)],
     }
 
 
@@ -510,14 +515,48 @@ def ratio(value: float, base: float | None) -> str:
     return f"x{value / base:.2f}"
 
 
+def machine_speed(scenario: Mapping[str, Any], base: Mapping[str, Any]) -> float | None:
+    """How much more CPU time the probe took than at the baseline (1.2: 20% slower), if known."""
+    probe, base_probe = scenario.get("probe_s"), base.get("probe_s")
+    if not probe or not base_probe:
+        return None
+    return (sum(probe) / len(probe)) / (sum(base_probe) / len(base_probe))
+
+
+def adjusted_ratio(value: float, base: float | None, speed: float | None) -> str:
+    """``value / base`` divided by the machine's speed ratio: the code's share of a change."""
+    if speed is None or base is None or base <= 0.05:
+        return "-"
+    return f"x{value / base / speed:.2f}"
+
+
+def speed_line(scenario: Mapping[str, Any], base: Mapping[str, Any]) -> str | None:
+    """The probe before and after the scenario, against the baseline's."""
+    probe = scenario.get("probe_s")
+    if not probe:
+        return None
+    line = f"speed probe: {probe[0]:.3f} s before, {probe[1]:.3f} s after"
+    speed = machine_speed(scenario, base)
+    if speed is None:
+        return f"{line} (the baseline has no probe)"
+    return (
+        f"{line}; the machine took x{speed:.2f} the baseline probe's CPU time, and "
+        f"adj/base is cpu/base divided by that"
+    )
+
+
 def stage_table(
     size: str, scenario_name: str, scenario: Mapping[str, Any], baseline: Mapping[str, Any]
 ) -> list[str]:
-    """The per-stage table of one scenario, with the ratios to the baseline."""
+    """The per-stage table of one scenario, with the ratios to the baseline.
+
+    ``adj/base`` corrects ``cpu/base`` for the machine's speed (:func:`machine_speed`).
+    """
     base = baseline.get("sizes", {}).get(size, {}).get(scenario_name, {})
+    speed = machine_speed(scenario, base)
     lines = [
         f"{'stage':<14}{'wall s':>9}{'cpu s':>9}{'peak MB':>10}{'share':>7}"
-        f"{'wall/base':>11}{'cpu/base':>10}"
+        f"{'wall/base':>11}{'cpu/base':>10}{'adj/base':>10}"
     ]
     total_wall = scenario["total"]["wall_s"]
     for stage in [*STAGES, "other"]:
@@ -531,12 +570,14 @@ def stage_table(
             f"{figure['wall_s'] / total_wall:>7.0%}"
             f"{ratio(figure['wall_s'], stage_base.get('wall_s')):>11}"
             f"{ratio(figure['cpu_s'], stage_base.get('cpu_s')):>10}"
+            f"{adjusted_ratio(figure['cpu_s'], stage_base.get('cpu_s'), speed):>10}"
         )
     total, total_base = scenario["total"], base.get("total", {})
     lines.append(
         f"{'total':<14}{total['wall_s']:>9.1f}{total['cpu_s']:>9.1f}{total['peak_mb']:>10,.0f}"
         f"{1:>7.0%}{ratio(total['wall_s'], total_base.get('wall_s')):>11}"
         f"{ratio(total['cpu_s'], total_base.get('cpu_s')):>10}"
+        f"{adjusted_ratio(total['cpu_s'], total_base.get('cpu_s'), speed):>10}"
     )
     return lines
 
@@ -690,6 +731,9 @@ def report(results: Mapping[str, Any], baseline: Mapping[str, Any]) -> None:
                 f"({len(months)} month(s)), load average {scenario['load'][0]:.1f} before, "
                 f"{scenario['load'][1]:.1f} after"
             )
+            base = baseline.get("sizes", {}).get(size, {}).get(name, {})
+            if (probe := speed_line(scenario, base)) is not None:
+                print(probe)
             print("\n".join(stage_table(size, name, scenario, baseline)))
             if name == "backfill":
                 print("\n".join(month_table(scenario)))
@@ -715,6 +759,7 @@ def write_baseline(results: Mapping[str, Any], path: Path) -> None:
                     "total": figures[name]["total"],
                     "months": len(figures[name]["months"]),
                     "load": figures[name]["load"],
+                    **({"probe_s": figures[name]["probe_s"]} if "probe_s" in figures[name] else {}),
                 }
         if "series" in figures:
             entry["series"] = {
