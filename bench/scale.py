@@ -760,6 +760,7 @@ def write_baseline(results: Mapping[str, Any], path: Path) -> None:
                     "months": len(figures[name]["months"]),
                     "load": figures[name]["load"],
                     **({"probe_s": figures[name]["probe_s"]} if "probe_s" in figures[name] else {}),
+                    "commit": figures[name].get("commit") or results.get("commit"),
                 }
         if "series" in figures:
             entry["series"] = {
