@@ -15,9 +15,12 @@
 * :func:`speed_probe` times a fixed workload in CPU seconds. On the shared 2-core VM the CPU
   time of the same work is not constant either: on 2026-11-24 one monthly re-plan of the same
   commit took 75.1 s of CPU at 01:20 and 59.9 s at 01:25, every stage alike, with the load
-  average under 1 both times (the host, not this machine, was busy). Dividing a phase's ratio
-  to the baseline by the probe's ratio to the baseline's probe separates the code's speed from
-  the machine's.
+  average under 1 both times (the host, not this machine, was busy). The probe's ratio to the
+  baseline's probe tells whether a slower phase may be the machine's doing. It is a flag, not
+  an exact correction. Slow spells come and go within a phase (a `large` month took 74 s of
+  CPU and, replayed an hour later, 55 s, with the same probe before and after; single probes
+  take either ~0.115 s or ~0.19 s), so :func:`run_phase` also takes one probe every
+  ``PROBE_INTERVAL_S`` while the child runs.
 """
 
 from __future__ import annotations
@@ -44,11 +47,12 @@ SAMPLE_INTERVAL_S = 0.2
 _PAGE_MB = resource.getpagesize() / 2**20
 # The probe's workload: interpreter work (Dagster, dbt's Python and pandas' glue are most of a
 # re-plan's CPU time) and a native sort (DuckDB's and numpy's share). About 0.12 s of CPU on the
-# 2-core machine, 0.6 s a probe; the median of PROBE_REPEATS runs is kept, so that one
-# interruption does not count.
+# 2-core machine; a probe before or after a phase keeps the median of PROBE_REPEATS runs.
 PROBE_LOOP = 1_500_000
 PROBE_SORT = 1_000_000
 PROBE_REPEATS = 5
+# While a phase runs, one single probe this often: 0.12 s of CPU every 10 s, about 1% of a core.
+PROBE_INTERVAL_S = 10.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -242,6 +246,7 @@ class PhaseResult:
 
     result: dict[str, Any]
     measure: Measure
+    probes: tuple[float, ...] = ()
 
 
 def python_env(pycache: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -262,17 +267,30 @@ def python_env(pycache: Path | None, extra: Mapping[str, str] | None = None) -> 
 
 
 def run_phase(
-    script: Path, arguments: Sequence[str], out: Path, env: Mapping[str, str] | None = None
+    script: Path,
+    arguments: Sequence[str],
+    out: Path,
+    env: Mapping[str, str] | None = None,
+    probe: bool = False,
 ) -> PhaseResult:
     """Run ``script --out OUT ARGUMENTS`` in a child process; read the JSON it wrote to ``out``.
+
+    With ``probe``, a :class:`ProbeSampler` times the machine's speed while the child runs.
 
     Raises:
         SystemExit: when the child fails (its output has already been shown).
     """
     command = [sys.executable, str(script), *arguments, "--out", str(out)]
+    sampler = ProbeSampler() if probe else None
     started = time.perf_counter()
     child = subprocess.Popen(command, env=dict(env) if env is not None else None)
-    _, status, usage = os.wait4(child.pid, 0)
+    if sampler is not None:
+        sampler.start()
+    try:
+        _, status, usage = os.wait4(child.pid, 0)
+    finally:
+        if sampler is not None:
+            sampler.stop()
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"phase failed (exit {os.waitstatus_to_exitcode(status)}): {command}")
@@ -281,16 +299,17 @@ def run_phase(
     # Linux reports ru_maxrss in KiB; for wait4 it is the child's own peak or that of the
     # largest process it waited for, whichever is higher (not their sum: see TreeSampler).
     cpu = usage.ru_utime + usage.ru_stime
-    return PhaseResult(result, Measure(wall, cpu, usage.ru_maxrss / 1024))
+    probes = tuple(sampler.samples) if sampler is not None else ()
+    return PhaseResult(result, Measure(wall, cpu, usage.ru_maxrss / 1024), probes)
 
 
-def speed_probe() -> float:
-    """CPU seconds of a fixed workload now (median of ``PROBE_REPEATS``): lower is faster."""
+def speed_probe(repeats: int = PROBE_REPEATS) -> float:
+    """CPU seconds of a fixed workload now (median of ``repeats`` runs): lower is faster."""
     import numpy as np
 
     values = np.random.default_rng(0).random(PROBE_SORT)
     times = []
-    for _ in range(PROBE_REPEATS):
+    for _ in range(repeats):
         started = time.process_time()
         total = 0
         for i in range(PROBE_LOOP):
@@ -298,6 +317,33 @@ def speed_probe() -> float:
         np.sort(values, kind="quicksort")
         times.append(time.process_time() - started)
     return sorted(times)[len(times) // 2]
+
+
+class ProbeSampler:
+    """One :func:`speed_probe` run every ``interval_s`` in a thread, from ``start`` to ``stop``.
+
+    Meant for a process that only waits for a child meanwhile: the probe's CPU time is then its
+    own, whatever the child does.
+    """
+
+    def __init__(self, interval_s: float = PROBE_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self.samples: list[float] = []
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="speed-probe", daemon=True)
+
+    def start(self) -> None:
+        """Start sampling (the first sample after one interval)."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sampling; a probe under way is finished first."""
+        self._stopped.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval_s):
+            self.samples.append(speed_probe(repeats=1))
 
 
 def load_average() -> float:
