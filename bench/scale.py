@@ -538,7 +538,7 @@ def machine_speed(scenario: Mapping[str, Any], base: Mapping[str, Any]) -> float
 
 
 def speed_line(scenario: Mapping[str, Any], base: Mapping[str, Any]) -> str | None:
-    """The probe before and after the scenario, against the baseline's."""
+    """The scenario's probes (before, during and after it) against the baseline's."""
     probe = scenario.get("probe_s")
     if not probe:
         return None
