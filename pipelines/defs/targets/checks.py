@@ -108,12 +108,16 @@ def sums_exact(target_plan: pd.DataFrame) -> dg.AssetCheckResult:
 def children_mismatches(plan: pd.DataFrame) -> pd.DataFrame:
     """The parent rows of ``plan`` whose children do not add up to them, period by period."""
     keys = ["scenario", "metric", "grain", "period"]
+    # Only the compared columns: a filter copies every column, and target_plan has 27.
+    plan = plan[[*keys, "node", *VALUES]]
     children = plan[plan["node"] != "company"]
     # Each distinct node's parent once (a node repeats in every period: 70 times a year).
     parents_of = {node: _parent(node) for node in children["node"].unique()}
     sums = children.groupby([*keys, children["node"].map(parents_of)])[VALUES].sum()
     sums.index = sums.index.set_names([*keys, "node"])
-    parents = plan.set_index([*keys, "node"])[VALUES].reindex(sums.index)
+    # Only parents are looked up, so only their rows are indexed (leaves are most of a plan).
+    parent_rows = plan[plan["node"].isin(set(parents_of.values()))]
+    parents = parent_rows.set_index([*keys, "node"])[VALUES].reindex(sums.index)
     return sums[(sums != parents).any(axis=1)].reset_index()
 
 
@@ -124,7 +128,8 @@ def year_values(plan: pd.DataFrame) -> pd.DataFrame:
 
 def period_totals(plan: pd.DataFrame, grain: str) -> pd.DataFrame:
     """The values of the ``grain`` rows summed per scenario, metric and node."""
-    return plan[plan["grain"] == grain].groupby(["scenario", "metric", "node"])[VALUES].sum()
+    keys = ["scenario", "metric", "node"]
+    return plan.loc[plan["grain"] == grain, [*keys, *VALUES]].groupby(keys)[VALUES].sum()
 
 
 def periods_mismatches(totals: pd.DataFrame, year: pd.DataFrame, grain: str) -> pd.DataFrame:
@@ -149,7 +154,8 @@ def closed_months_unchanged(
     key = ["metric", "node", "period"]
 
     def closed(frame: pd.DataFrame) -> pd.Series:
-        rows = frame[(frame["grain"] == "month") & (frame["period"] < as_of_month)]
+        month = (frame["grain"] == "month") & (frame["period"] < as_of_month)
+        rows = frame.loc[month, [*key, "period_target"]]
         rows = rows[rows["metric"].isin(target_plan["metric"].unique())]
         return rows.set_index(key)["period_target"]
 
