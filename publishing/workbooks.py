@@ -225,10 +225,10 @@ def rep_funnel(funnel: pd.DataFrame) -> pd.DataFrame:
     if funnel.empty:
         return pd.DataFrame(columns=[*keys, "lead_start_month", *stages])
     frame = funnel.assign(
-        month=[_first_day(value) for value in funnel["month"]],
-        start_month=[_first_day(value) for value in funnel["start_month"]],
+        month=_month_starts(funnel["month"]),
+        start_month=_month_starts(funnel["start_month"]),
         # NULL for streams without a lead stage (expansion, renewal): min() skips NaT.
-        lead_start_month=pd.to_datetime(funnel["lead_start_month"]),
+        lead_start_month=_month_starts(funnel["lead_start_month"]),
         at_risk=funnel["at_risk"].astype(bool),
     )
     grouped = (
@@ -298,6 +298,22 @@ class _Styles:
 # --------------------------------------------------------------------------- sheets
 
 
+@dataclass(frozen=True)
+class _Column:
+    """One column of a sheet's table.
+
+    Attributes:
+        header: the header text.
+        values: one per row: text, a number, or ``None`` for an empty cell.
+        number_format: ``None`` for a text column; for a number column, its format, or one
+            format per row.
+    """
+
+    header: str
+    values: Sequence[object]
+    number_format: str | Sequence[str] | None = None
+
+
 def _summary_sheet(
     sheet: Worksheet, styles: _Styles, team: Team, as_of: dt.date, lang: Lang, manager: str
 ) -> None:
@@ -305,41 +321,27 @@ def _summary_sheet(
     sheet.write_string(1, 0, f"{text('as_of', lang)}: {format_month(as_of)}")
     cutoff = as_of - dt.timedelta(days=1)
     sheet.write_string(2, 0, f"{text('cutoff', lang)}: {cutoff.isoformat()}")
-    headers = [
-        text("rep_id", lang),
-        text("name", lang),
-        text("team", lang),
-        text("tier", lang),
-        text("metric", lang),
-        text("adjusted_target", lang),
-        text("actual_to_date", lang),
-        text("remaining", lang),
-        text("forecast_year", lang),
-        text("p_attain", lang),
-    ]
-    rows = []
     targets = team.targets
-    years = targets[targets["grain"] == "year"]
-    open_months = _open_month_rows(targets, as_of)
-    remaining = open_months.groupby(["rep_id", "metric"])["period_target"].sum()
-    for row in _ordered(years).itertuples(index=False):
-        money = row.unit == "money"
-        number = MONEY_FORMAT if money else COUNT_FORMAT
-        rows.append(
-            [
-                (row.rep_id, None),
-                (_text(row.name), None),
-                (_text(row.team), None),
-                (_text(row.tier), None),
-                (metric_name(str(row.metric), lang), None),
-                (_float(row.adjusted_target), number),
-                (_float(row.actual_to_date), number),
-                (float(remaining.get((row.rep_id, row.metric), 0.0)), number),
-                (_float(row.forecast), number),
-                (_float(row.p_attain), SHARE_FORMAT),
-            ]
-        )
-    _table(sheet, styles, 5, headers, rows)
+    years = _ordered(targets[targets["grain"] == "year"])
+    open_months = _open_month_rows(targets, as_of).groupby(["rep_id", "metric"])["period_target"]
+    remaining = open_months.sum()
+    still_to_sell = [
+        float(remaining.get(key, 0.0)) for key in zip(years["rep_id"], years["metric"], strict=True)
+    ]
+    number = _unit_formats(years["unit"])
+    columns = [
+        _Column(text("rep_id", lang), years["rep_id"].astype(str).tolist()),
+        _Column(text("name", lang), _texts(years["name"])),
+        _Column(text("team", lang), _texts(years["team"])),
+        _Column(text("tier", lang), _texts(years["tier"])),
+        _Column(text("metric", lang), _metric_names(years["metric"], lang)),
+        _Column(text("adjusted_target", lang), _numbers(years["adjusted_target"]), number),
+        _Column(text("actual_to_date", lang), _numbers(years["actual_to_date"]), number),
+        _Column(text("remaining", lang), still_to_sell, number),
+        _Column(text("forecast_year", lang), _numbers(years["forecast"]), number),
+        _Column(text("p_attain", lang), _numbers(years["p_attain"]), SHARE_FORMAT),
+    ]
+    _table(sheet, styles, 5, columns)
     sheet.freeze_panes("C6")
 
 
@@ -348,71 +350,47 @@ def _targets_sheet(
 ) -> None:
     rows_open = _open_month_rows(team.targets, as_of)
     months = sorted(set(rows_open["period"]))
-    headers = [
-        text("rep_id", lang),
-        text("name", lang),
-        text("metric", lang),
-        *months,
-        text("year_total", lang),
-    ]
     wide = rows_open.pivot_table(
         index=["rep_id", "metric"], columns="period", values="period_target", aggfunc="sum"
     )
-    info = team.targets.drop_duplicates(["rep_id", "metric"]).set_index(["rep_id", "metric"])
-    ordered = _ordered(info.reset_index())
+    info = team.targets.drop_duplicates(["rep_id", "metric"])
+    ordered = _ordered(info)
     keys = pd.MultiIndex.from_frame(ordered[["rep_id", "metric"]])
     # A rep and metric without open months (or months without a target) get 0.
     targets = wide.reindex(index=keys, columns=months).fillna(0.0).to_numpy(dtype=float)
-    rows = []
-    for row, values in zip(ordered.itertuples(index=False), targets.tolist(), strict=True):
-        number = MONEY_FORMAT if row.unit == "money" else COUNT_FORMAT
-        rows.append(
-            [
-                (row.rep_id, None),
-                (_text(row.name), None),
-                (metric_name(str(row.metric), lang), None),
-                *((value, number) for value in values),
-                (sum(values), number),
-            ]
-        )
-    _table(sheet, styles, 1, headers, rows)
+    number = _unit_formats(ordered["unit"])
+    columns = [
+        _Column(text("rep_id", lang), ordered["rep_id"].astype(str).tolist()),
+        _Column(text("name", lang), _texts(ordered["name"])),
+        _Column(text("metric", lang), _metric_names(ordered["metric"], lang)),
+        *(_Column(month, targets[:, index].tolist(), number) for index, month in enumerate(months)),
+        # Summed left to right, as the row reads.
+        _Column(text("year_total", lang), [sum(row) for row in targets.tolist()], number),
+    ]
+    _table(sheet, styles, 1, columns)
     sheet.freeze_panes("D2")
 
 
 def _funnel_sheet(sheet: Worksheet, styles: _Styles, team: Team, lang: Lang) -> None:
+    funnel = team.funnel
     names = team.targets.drop_duplicates("rep_id").set_index("rep_id")["name"]
-    stages = [column for column in WORK_COLUMNS if column in team.funnel.columns]
-    headers = [
-        text("rep_id", lang),
-        text("name", lang),
-        text("metric", lang),
-        text("close_month", lang),
-        text("start_month", lang),
-        text("lead_start_month", lang),
-        text("at_risk", lang),
-        *(_stage_header(stage, lang) for stage in stages),
+    stages = [column for column in WORK_COLUMNS if column in funnel.columns]
+    late = funnel["at_risk"].astype(bool).tolist()
+    answers = {True: text("yes", lang), False: text("no", lang)}
+    columns = [
+        _Column(text("rep_id", lang), funnel["rep_id"].astype(str).tolist()),
+        _Column(text("name", lang), _texts(funnel["rep_id"].map(names))),
+        _Column(text("metric", lang), _metric_names(funnel["metric"], lang)),
+        _Column(text("close_month", lang), _month_texts(funnel["month"])),
+        _Column(text("start_month", lang), _month_texts(funnel["start_month"])),
+        _Column(text("lead_start_month", lang), _month_texts(funnel["lead_start_month"])),
+        _Column(text("at_risk", lang), [answers[flag] for flag in late]),
+        *(
+            _Column(_stage_header(stage, lang), funnel[stage].astype(float).tolist(), WORK_FORMAT)
+            for stage in stages
+        ),
     ]
-    rows = []
-    late_rows = []
-    for row in team.funnel.itertuples(index=False):
-        late = bool(row.at_risk)
-        late_rows.append(late)
-        rows.append(
-            [
-                (row.rep_id, None),
-                (_text(names.get(row.rep_id)), None),
-                (metric_name(str(row.metric), lang), None),
-                (format_month(row.month), None),
-                (format_month(row.start_month), None),
-                (
-                    None if pd.isna(row.lead_start_month) else format_month(row.lead_start_month),
-                    None,
-                ),
-                (text("yes" if late else "no", lang), None),
-                *((float(getattr(row, stage)), WORK_FORMAT) for stage in stages),
-            ]
-        )
-    _table(sheet, styles, 1, headers, rows, late_rows=late_rows)
+    _table(sheet, styles, 1, columns, late_rows=late)
     sheet.freeze_panes("C2")
 
 
@@ -420,40 +398,72 @@ def _table(
     sheet: Worksheet,
     styles: _Styles,
     header_row: int,
-    headers: Sequence[str],
-    rows: Sequence[Sequence[tuple[object, str | None]]],
+    columns: Sequence[_Column],
     late_rows: Sequence[bool] | None = None,
 ) -> None:
-    """Write a header on (1-based) ``header_row`` and rows of ``(value, number format)`` cells.
+    """Write a header on (1-based) ``header_row`` and the columns' cells below it.
 
     Columns are sized to their content and the table is filterable. Rows flagged in
     ``late_rows`` (work that should already have started) are written in red.
     """
     top = header_row - 1
-    widths = [_width(header) for header in headers]
-    for col, header in enumerate(headers):
-        sheet.write_string(top, col, header, styles.header)
-    for offset, values in enumerate(rows, start=1):
-        late = late_rows is not None and late_rows[offset - 1]
-        for col, (value, number_format) in enumerate(values):
-            style = styles.cell(number_format, late)
+    count = len(columns[0].values) if columns else 0
+    late = late_rows if late_rows is not None else [False] * count
+    cells = []
+    for col, column in enumerate(columns):
+        sheet.write_string(top, col, column.header, styles.header)
+        # 2 characters of padding, and no column wider than 40 (long names wrap in Excel).
+        sheet.set_column(col, col, min(_column_width(column) + 2, 40))
+        formats = column.number_format
+        write = sheet.write_string if formats is None else sheet.write_number
+        if formats is None or isinstance(formats, str):
+            cells.append(
+                (
+                    col,
+                    write,
+                    column.values,
+                    (styles.cell(formats, False), styles.cell(formats, True)),
+                    None,
+                )
+            )
+        else:
+            cells.append(
+                (
+                    col,
+                    write,
+                    column.values,
+                    None,
+                    [(styles.cell(f, False), styles.cell(f, True)) for f in formats],
+                )
+            )
+    # Row by row, as a reader goes: the shared strings are then numbered in reading order.
+    for index, is_late in enumerate(late):
+        row = top + 1 + index
+        for col, write, values, pair, pairs in cells:
+            value = values[index]
+            style = (pair if pairs is None else pairs[index])[is_late]
             if value is None:
                 if style is not None:
-                    sheet.write_blank(top + offset, col, None, style)
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                sheet.write_number(top + offset, col, value, style)
+                    sheet.write_blank(row, col, None, style)
             else:
-                sheet.write_string(top + offset, col, str(value), style)
-            if number_format:
-                shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
-            else:
-                shown = str(value) if value is not None else ""
-            widths[col] = max(widths[col], _width(shown))
-    for col, width in enumerate(widths):
-        # 2 characters of padding, and no column wider than 40 (long names wrap in Excel).
-        sheet.set_column(col, col, min(width + 2, 40))
-    last_row = header_row + max(len(rows), 1)
-    sheet.autofilter(f"A{header_row}:{xl_col_to_name(len(headers) - 1)}{last_row}")
+                write(row, col, value, style)
+    last_row = header_row + max(count, 1)
+    sheet.autofilter(f"A{header_row}:{xl_col_to_name(len(columns) - 1)}{last_row}")
+
+
+def _column_width(column: _Column) -> int:
+    """The display width of the header and of the widest value as Excel about shows it.
+
+    Numbers show with separators and at most one decimal. The width of that text grows with
+    the number's size on either side of zero, so the largest and the smallest decide it.
+    """
+    values = [value for value in column.values if value is not None]
+    if column.number_format is None:
+        shown = [str(value) for value in set(values)]
+    else:
+        numbers = [value for value in values if value == value]  # not NaN
+        shown = [f"{value:,.1f}" for value in (max(numbers), min(numbers))] if numbers else []
+    return max([_width(column.header), *(_width(value) for value in shown)])
 
 
 # --------------------------------------------------------------------------- helpers
@@ -477,8 +487,7 @@ def _manager_label(team: Team, lang: Lang) -> str:
 
 def _open_month_rows(targets: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     months = targets[targets["grain"] == "month"]
-    starts = [_first_day(value) for value in months["period_start"]]
-    return months[[start >= as_of for start in starts]]
+    return months[_month_starts(months["period_start"]) >= pd.Timestamp(as_of)]
 
 
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
@@ -496,24 +505,39 @@ def _stage_header(stage: str, lang: Lang) -> str:
     return text("opportunities" if stage == "required_opportunities" else stage, lang)
 
 
-def _first_day(value: object) -> dt.date:
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return dt.date(value.year, value.month, 1)
-    if isinstance(value, dt.date):
-        return dt.date(value.year, value.month, 1)
-    return parse_month(str(value)[:7])
+def _month_starts(values: pd.Series) -> pd.Series:
+    """The first day of each value's month (dates, timestamps or ``YYYY-MM...`` text)."""
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        values = pd.to_datetime(values.astype("string").str.slice(0, 7), format="%Y-%m")
+    return values.dt.to_period("M").dt.to_timestamp()
 
 
-def _float(value: object) -> float | None:
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
-        return None
-    return float(value)  # type: ignore[arg-type]
+def _month_texts(values: pd.Series) -> list[str | None]:
+    """``YYYY-MM`` of each value's month, ``None`` where there is none."""
+    texts = _month_starts(values).dt.strftime("%Y-%m")
+    return [None if pd.isna(value) else value for value in texts]
 
 
-def _text(value: object) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
-        return None
-    return str(value)
+def _metric_names(metrics: pd.Series, lang: Lang) -> list[str]:
+    names = {metric: metric_name(str(metric), lang) for metric in metrics.unique()}
+    return [names[metric] for metric in metrics]
+
+
+def _unit_formats(units: pd.Series) -> list[str]:
+    return [MONEY_FORMAT if unit == "money" else COUNT_FORMAT for unit in units]
+
+
+def _numbers(values: pd.Series) -> list[float | None]:
+    """Floats, ``None`` for a missing value (written as an empty cell)."""
+    return [None if pd.isna(value) else value for value in values.astype(float).tolist()]
+
+
+def _texts(values: pd.Series) -> list[str | None]:
+    """Text, ``None`` for a missing value."""
+    return [
+        None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+        for value in values.tolist()
+    ]
 
 
 def _width(value: str) -> int:
