@@ -4,6 +4,7 @@
 # annotations at definition time.
 import dagster as dg
 import duckdb
+from pydantic import Field
 
 from pipelines.defs.resources import WAREHOUSE_POOL, HomeResource, WarehouseResource
 from pipelines.partitions import AS_OF_MONTHS, month_of
@@ -76,11 +77,22 @@ def leadership_report(
     )
 
 
+class WorkbooksConfig(dg.Config):
+    """How many processes write the manager workbooks."""
+
+    n_jobs: int = Field(
+        default=2,
+        ge=1,
+        description="Processes writing the workbooks, the run's own included (the machine has "
+        "2 cores). A version with little funnel work is written in the run's process alone.",
+    )
+
+
 @dg.asset(
     group_name="publishing", kinds={"excel"}, deps=[bi_publication], partitions_def=AS_OF_MONTHS
 )
 def manager_workbooks(
-    context: dg.AssetExecutionContext, home: HomeResource
+    context: dg.AssetExecutionContext, config: WorkbooksConfig, home: HomeResource
 ) -> dg.MaterializeResult:
     """reports/<YYYY-MM>/managers/*.xlsx: one workbook per manager with the reps' targets."""
     as_of_month = month_of(context.partition_key)
@@ -88,6 +100,7 @@ def manager_workbooks(
         home.home.published / "salesplan.duckdb",
         as_of_month,
         home.home.reports / as_of_month / "managers",
+        n_jobs=config.n_jobs,
     )
     return dg.MaterializeResult(
         metadata={

@@ -6,6 +6,7 @@ manager (NORTH-T2); every number in the files must equal the published tables.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pandas as pd
 import pytest
 from serving_fixture import Publication
 
+from publishing import workbooks as workbooks_module
 from publishing.report_data import ReportInputError
 from publishing.report_i18n import metric_name
 from publishing.workbooks import write_manager_workbooks
@@ -236,3 +238,43 @@ def test_work_without_a_lead_stage_leaves_the_lead_month_empty(publication, tmp_
     leads_month = rows.set_index("Rep ID")["Generate leads in"]
     assert leads_month.loc["R0001"].isna().all()
     assert leads_month.loc["R0003"].notna().all()
+
+
+def test_workbooks_written_by_two_processes_are_the_same_files(
+    publication: Publication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    alone = write_manager_workbooks(publication.serving_db, AUGUST, tmp_path / "alone")
+    monkeypatch.setattr(workbooks_module, "PARALLEL_FROM_ROWS", 1)
+    shared = write_manager_workbooks(publication.serving_db, AUGUST, tmp_path / "shared", n_jobs=2)
+    assert [path.name for path in shared] == [path.name for path in alone]
+    assert [path.read_bytes() for path in shared] == [path.read_bytes() for path in alone]
+
+
+def test_a_worker_that_fails_fails_the_whole_write(
+    publication: Publication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(workbooks_module, "PARALLEL_FROM_ROWS", 1)
+    out = tmp_path / "out"
+    out.mkdir()
+    august = dt.date(2026, 8, 1)
+    teams = workbooks_module.read_teams(publication.serving_db, august)
+    jobs = [(team, out / workbooks_module.workbook_name(august, team.manager_id)) for team in teams]
+    mine, workers = workbooks_module._shares(jobs, 2)
+    assert mine
+    assert workers
+    # The worker's share cannot be written: its files' names are taken by folders.
+    for _, path in workers:
+        path.mkdir()
+    with pytest.raises(IsADirectoryError):
+        write_manager_workbooks(publication.serving_db, AUGUST, out, n_jobs=2)
+    for _, path in mine:  # the share written here is complete
+        assert openpyxl.load_workbook(path).sheetnames == [
+            "Summary",
+            "Monthly targets",
+            "Funnel work",
+        ]
+
+
+def test_n_jobs_must_be_positive(publication: Publication, tmp_path: Path):
+    with pytest.raises(ValueError, match="n_jobs must be >= 1, got 0"):
+        write_manager_workbooks(publication.serving_db, AUGUST, tmp_path, n_jobs=0)
