@@ -18,7 +18,9 @@ filterable. Sheets and headers are in Chinese or English.
 
 The files are written with XlsxWriter, which streams cells straight into the sheet's XML:
 openpyxl, which keeps a cell object per value and looks its style up by hash, took twice as long,
-and the workbooks were the largest part of the report stage at every demo size.
+and the workbooks were the largest part of the report stage at every demo size. The files are
+independent, so a large version's are written on ``n_jobs`` processes (at ``large``, 151
+workbooks of as-of 2026-02: 30 s on one core, 17 s on two).
 
 Files are named ``targets_<YYYY-MM>_<manager_id>.xlsx`` and are byte-identical for the same
 inputs: the document's dates are the as-of month, never the clock, and XlsxWriter gives every
