@@ -24,7 +24,6 @@ import datetime as dt
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -68,10 +67,10 @@ from forecasts.uncertainty import (
     series_seed,
 )
 from salesplan.months import format_month, parse_month
+from salesplan.processes import exit_with_parent
 
 MIN_HORIZON = 12
 BOTTOM_UP = "bottom_up"
-PARENT_POLL_S = 1.0  # how often a pool worker checks that its parent is still alive
 
 
 @dataclass(frozen=True)
@@ -326,24 +325,8 @@ def _start_pool(n_jobs: int) -> concurrent.futures.ProcessPoolExecutor:
 
 
 def _start_worker(parent: int) -> None:
-    _exit_with_parent(parent)
+    exit_with_parent(parent)
     warm_up()
-
-
-def _exit_with_parent(parent: int, poll_s: float = PARENT_POLL_S) -> None:
-    """End this worker once the process that created the pool is gone.
-
-    A pool's workers wait on a pipe from their parent; a parent killed with SIGKILL (or a
-    SIGTERM that skips its ``finally``) leaves them waiting forever, idle but holding memory.
-    A daemon thread notices the parent's death (this process is re-parented) and exits.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_s)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def warm_up() -> None:

@@ -57,6 +57,7 @@ from publishing.report_data import (
 )
 from publishing.report_i18n import Lang, check_lang, metric_name, text
 from salesplan.months import format_month, parse_month
+from salesplan.processes import exit_with_parent
 
 UNASSIGNED = "unassigned"
 FILE_PATTERN = "targets_{month}_{manager}.xlsx"
@@ -178,11 +179,17 @@ def _write_in_parallel(
     """Write the workbooks in ``n_jobs`` shares of about equal size, one of them here.
 
     The other shares go to ``n_jobs - 1`` worker processes, started with ``spawn`` (safe in a
-    process that holds threads, as Dagster's and DuckDB's do).
+    process that holds threads, as Dagster's and DuckDB's do), which exit if this process is
+    killed.
     """
     shares = _shares(jobs, n_jobs)
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(n_jobs - 1, mp_context=context) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(
+        n_jobs - 1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
+    with pool:
         others = [pool.submit(_write_share, share, as_of, lang) for share in shares[1:] if share]
         _write_share(shares[0], as_of, lang)
         for future in others:

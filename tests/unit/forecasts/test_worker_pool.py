@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from forecasts.engine import PARENT_POLL_S
+from salesplan.processes import PARENT_POLL_S
 
 POOL_SCRIPT = """
 import time

@@ -1,0 +1,27 @@
+"""Worker processes that do not outlive the process that started them."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+PARENT_POLL_S = 1.0  # how often a worker checks that its parent is still alive
+
+
+def exit_with_parent(parent: int, poll_s: float = PARENT_POLL_S) -> None:
+    """End this worker process once ``parent``, the process that created its pool, is gone.
+
+    Use it as (or in) a pool's ``initializer``, with the creating process's pid. A
+    ``ProcessPoolExecutor``'s workers wait on a pipe from their parent; a parent killed with
+    SIGKILL (or a SIGTERM that skips its ``finally``) leaves them waiting forever, idle but
+    holding memory. A daemon thread notices the parent's death (this process is re-parented)
+    and exits.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
