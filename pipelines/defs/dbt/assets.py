@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.defs.dbt.dbt_vars import DbtVars, dbt_vars_for_partition
@@ -50,11 +51,15 @@ DBT_ENV_DEFAULTS = {"DBT_INDIRECT_SELECTION": "cautious"}
 THREADS_ENV_VAR = "SALESPLAN_DBT_THREADS"
 # dbt-duckdb's threads are cursors of one DuckDB database, which already spreads each query over
 # every core and holds all of them to one memory limit. Concurrent models overlap dbt's own
-# per-node work (about 1 s of a 15 s build at `default`, nothing at `large`), but on a big
-# warehouse they are big queries fighting for that limit: at `xlarge` (a 10 GB file) four of them
+# per-node work (about 1 s of a 15 s build at `default`, nothing at `large`), but on big inputs
+# they are big queries fighting for that limit: at `xlarge` (150 M raw rows) four of them
 # spilled 36 GB to disk in five minutes, where one at a time builds everything in 6 minutes
-# without spilling. From this size of warehouse file on, dbt builds one model at a time.
-SERIAL_BUILD_FROM_BYTES = 4 * 1024**3
+# without spilling. From this many rows in the raw layer on, dbt builds one model at a time.
+# The rows dbt reads, not the file's size: a fresh `xlarge` warehouse holds only the raw layer,
+# under 4 GB, and its first build on four threads filled the disk (the plan versions that make
+# an older file big are never read by dbt).
+SERIAL_BUILD_FROM_RAW_ROWS = 50_000_000
+RAW_SCHEMA = "raw"
 CONCURRENT_THREADS = 4
 
 
@@ -105,6 +110,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         }
         with _environment(**environment):
             threads = dbt_threads(Path(warehouse.path))
+            context.log.info(f"dbt builds {threads} model(s) at a time")
             invocation = dbt.cli(
                 [*DBT_BUILD_ARGS, "--threads", str(threads), "--vars", json.dumps(dbt_vars)],
                 context=context,
@@ -115,11 +121,12 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     return salesplan_dbt_models
 
 
-def dbt_threads(warehouse: Path) -> int:
+def dbt_threads(warehouse: Path, serial_from_rows: int = SERIAL_BUILD_FROM_RAW_ROWS) -> int:
     """How many models dbt builds at once on ``warehouse``.
 
-    ``SALESPLAN_DBT_THREADS`` when set, else one for a warehouse file of at least
-    ``SERIAL_BUILD_FROM_BYTES`` and ``CONCURRENT_THREADS`` below it (or before it exists).
+    ``SALESPLAN_DBT_THREADS`` when set, else one when the raw layer holds at least
+    ``serial_from_rows`` rows and ``CONCURRENT_THREADS`` below that (or before any is loaded).
+    Reads the warehouse, so no other process may be writing it.
 
     Raises:
         ValueError: when ``SALESPLAN_DBT_THREADS`` is not a positive integer.
@@ -129,11 +136,19 @@ def dbt_threads(warehouse: Path) -> int:
         if not configured.strip().isdigit() or int(configured) < 1:
             raise ValueError(f"{THREADS_ENV_VAR} must be a positive integer, got {configured!r}")
         return int(configured)
-    try:
-        size = warehouse.stat().st_size
-    except FileNotFoundError:
-        return CONCURRENT_THREADS
-    return 1 if size >= SERIAL_BUILD_FROM_BYTES else CONCURRENT_THREADS
+    return 1 if raw_rows(warehouse) >= serial_from_rows else CONCURRENT_THREADS
+
+
+def raw_rows(warehouse: Path) -> int:
+    """Rows in the raw layer of ``warehouse`` (DuckDB's catalog count; 0 before it exists)."""
+    if not warehouse.exists():
+        return 0
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (rows,) = connection.execute(
+            "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE schema_name = ?",
+            [RAW_SCHEMA],
+        ).fetchone()
+    return int(rows)
 
 
 def _dbt_vars(partition_key: str, home: HomeResource) -> DbtVars:
