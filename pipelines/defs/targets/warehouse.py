@@ -44,14 +44,8 @@ SEGMENT_KEYS = list(SEGMENT_DIMENSIONS)
 # year and month periods) and the other columns another ~60% of its cells: reading everything
 # took 3.8 GB at the large demo (3.4M rows), this ~0.3 GB.
 PREVIOUS_PLAN_GRAINS = ("year", "month")
-# Where write_version puts a version's rows before swapping them into the plan tables: an
-# in-memory database attached for the write (DuckDB spills it to the warehouse's temporary
-# directory beyond its memory limit), so staging neither compresses the rows for the warehouse
-# file only to read them back nor leaves anything in it when a run is killed.
-STAGING_DATABASE = "plan_staging"
-STAGING_SCHEMA = f"{STAGING_DATABASE}.main"
-# Staging was a schema of the warehouse file before: a run killed while writing left it there.
-LEGACY_STAGING_SCHEMA = "plan_staging"
+# Where write_version puts a version's rows before swapping them into the plan tables.
+STAGING_SCHEMA = "plan_staging"
 # write_version inserts the parts of a table together once they hold this many rows (and at the
 # end). An INSERT costs DuckDB ~10 ms whatever its size, and a version of the default demo comes
 # in ~220 parts: one INSERT each took 2.7-4.8 s, batches 1.1-1.6 s. The bound keeps memory
@@ -362,8 +356,7 @@ def write_version(
     # The parts go to staging tables first, each committed as it comes: rows appended inside
     # one open transaction stay in memory until it commits (3 GB beyond DuckDB's own memory
     # limit for the 40M rows of the xlarge demo). Only the swap below is one transaction.
-    _drop_staging(connection)
-    connection.execute(f"ATTACH ':memory:' AS {STAGING_DATABASE}")
+    _drop_staging(connection)  # left by a killed run
     try:
         create_tables(connection, STAGING_SCHEMA)
         staged = _Batches(connection, STAGING_SCHEMA, INSERT_BATCH_ROWS)
@@ -452,5 +445,4 @@ def _write_funnel_rates(
 
 
 def _drop_staging(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute(f"DETACH DATABASE IF EXISTS {STAGING_DATABASE}")
-    connection.execute(f"DROP SCHEMA IF EXISTS {LEGACY_STAGING_SCHEMA} CASCADE")
+    connection.execute(f"DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE")

@@ -19,8 +19,7 @@ from pipelines.defs.targets import checks, warehouse
 from pipelines.defs.targets.tables import PLAN_TABLES
 from pipelines.defs.targets.warehouse import (
     INSERT_BATCH_ROWS,
-    LEGACY_STAGING_SCHEMA,
-    STAGING_DATABASE,
+    STAGING_SCHEMA,
     read_previous_version,
     write_version,
 )
@@ -50,13 +49,6 @@ def config():
 @pytest.fixture(scope="module")
 def inputs():
     return synthetic_inputs(reps_per_region=3, as_of="2026-09", n_paths=50, all_metrics=True)
-
-
-def assert_nothing_staged(connection: duckdb.DuckDBPyConnection) -> None:
-    databases = connection.execute("SELECT database_name FROM duckdb_databases()").fetchall()
-    assert (STAGING_DATABASE,) not in databases
-    schemas = connection.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()
-    assert (LEGACY_STAGING_SCHEMA,) not in schemas
 
 
 def published(connection: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
@@ -175,22 +167,5 @@ def test_a_version_that_fails_midway_leaves_the_previous_versions_and_no_staged_
     after = published(connection)
     for table in PLAN_TABLES:
         pd.testing.assert_frame_equal(after[table], before[table], obj=table)
-    assert_nothing_staged(connection)
-
-
-def test_a_version_stages_in_memory_and_removes_what_an_older_killed_run_left(
-    tmp_path, config, inputs
-):
-    # Before staging moved into memory it was a schema of the warehouse file: a run killed
-    # while writing left its tables there, and the next version must not keep them.
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    connection.execute(f"CREATE SCHEMA {LEGACY_STAGING_SCHEMA}")
-    connection.execute(f"CREATE TABLE {LEGACY_STAGING_SCHEMA}.target_plan AS SELECT 1 AS x")
-    write_version(connection, JULY, {OFFICIAL: plan_streams(inputs, config, "2026-07")}, None)
-    assert_nothing_staged(connection)
-    written = published(connection)
-    expected = build_plan(inputs, config, "2026-07").tables()
-    assert {table: len(frame) for table, frame in written.items()} == {
-        table: len(expected[table]) for table in PLAN_TABLES
-    }
-    assert len(written["target_plan"]) > 0
+    schemas = connection.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()
+    assert (STAGING_SCHEMA,) not in schemas
