@@ -21,8 +21,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import datetime as dt
-import multiprocessing
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -67,7 +65,7 @@ from forecasts.uncertainty import (
     series_seed,
 )
 from salesplan.months import format_month, parse_month
-from salesplan.processes import exit_with_parent
+from salesplan.processes import spawn_pool
 
 MIN_HORIZON = 12
 BOTTOM_UP = "bottom_up"
@@ -310,23 +308,13 @@ def pool_is_kept(n_jobs: int) -> bool:
 
 
 def _start_pool(n_jobs: int) -> concurrent.futures.ProcessPoolExecutor:
-    pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=n_jobs,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(os.getpid(),),
-    )
+    pool = spawn_pool(n_jobs, initializer=warm_up)
     try:
         list(pool.map(_ready, range(n_jobs)))
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     return pool
-
-
-def _start_worker(parent: int) -> None:
-    exit_with_parent(parent)
-    warm_up()
 
 
 def warm_up() -> None:

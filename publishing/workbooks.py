@@ -31,10 +31,8 @@ replayed month leaves exactly its own files.
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import io
-import multiprocessing
 import os
 import re
 from collections.abc import Sequence
@@ -57,7 +55,7 @@ from publishing.report_data import (
 )
 from publishing.report_i18n import Lang, check_lang, metric_name, text
 from salesplan.months import format_month, parse_month
-from salesplan.processes import exit_with_parent
+from salesplan.processes import spawn_pool
 
 UNASSIGNED = "unassigned"
 FILE_PATTERN = "targets_{month}_{manager}.xlsx"
@@ -183,13 +181,7 @@ def _write_in_parallel(
     killed.
     """
     shares = _shares(jobs, n_jobs)
-    pool = concurrent.futures.ProcessPoolExecutor(
-        n_jobs - 1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=exit_with_parent,
-        initargs=(os.getpid(),),
-    )
-    with pool:
+    with spawn_pool(n_jobs - 1) as pool:
         others = [pool.submit(_write_share, share, as_of, lang) for share in shares[1:] if share]
         _write_share(shares[0], as_of, lang)
         for future in others:
@@ -477,26 +469,13 @@ def _table(
         sheet.set_column(col, col, min(_column_width(column) + 2, 40))
         formats = column.number_format
         write = sheet.write_string if formats is None else sheet.write_number
+        # (style, late style): one pair for the column, or one per row.
+        pair, pairs = None, None
         if formats is None or isinstance(formats, str):
-            cells.append(
-                (
-                    col,
-                    write,
-                    column.values,
-                    (styles.cell(formats, False), styles.cell(formats, True)),
-                    None,
-                )
-            )
+            pair = (styles.cell(formats, False), styles.cell(formats, True))
         else:
-            cells.append(
-                (
-                    col,
-                    write,
-                    column.values,
-                    None,
-                    [(styles.cell(f, False), styles.cell(f, True)) for f in formats],
-                )
-            )
+            pairs = [(styles.cell(f, False), styles.cell(f, True)) for f in formats]
+        cells.append((col, write, column.values, pair, pairs))
     # Row by row, as a reader goes: the shared strings are then numbered in reading order.
     for index, is_late in enumerate(late):
         row = top + 1 + index

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 
 PARENT_POLL_S = 1.0  # how often a worker checks that its parent is still alive
 
@@ -25,3 +28,25 @@ def exit_with_parent(parent: int, poll_s: float = PARENT_POLL_S) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def spawn_pool(
+    workers: int, initializer: Callable[[], None] | None = None
+) -> concurrent.futures.ProcessPoolExecutor:
+    """A pool of ``workers`` processes started with ``spawn`` that exit with this process.
+
+    ``spawn`` is safe in a process that holds threads (Dagster's and DuckDB's do). Each worker
+    runs :func:`exit_with_parent`, then ``initializer`` (a module-level function) if given.
+    """
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(), initializer),
+    )
+
+
+def _start_worker(parent: int, initializer: Callable[[], None] | None) -> None:
+    exit_with_parent(parent)
+    if initializer is not None:
+        initializer()
