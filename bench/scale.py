@@ -11,7 +11,13 @@ For every size, in this order (each phase in its own child process, as a user wo
    home already has extracts: generating ``xlarge`` takes about 15 minutes);
 2. ``backfill``: from an empty warehouse, ``salesplan backfill`` of the 12 as-of months before
    the last one, in one process: one ingestion run loads the history extract and every extract
-   month the 12 consume (the ``extracts`` row), then the months are re-planned in order;
+   month the 12 consume (the ``extracts`` row), then the months are re-planned in order.
+   A backfill longer than one sitting (``xlarge``: 12 months of ~16 minutes after a load of
+   ~17) runs in parts: ``--backfill-through MONTH`` stops after MONTH (and skips the one-month
+   phase); ``--backfill-resume PART.json`` re-plans the months after that part's on the kept
+   warehouse (no reset, no second load; with ``--backfill-through`` again, only up to there)
+   and reports the parts as one backfill: times add up, the peak is the highest, and each
+   part keeps its date and commit;
 3. ``one month``: the last as-of month in a fresh process, like ``salesplan run``: start-up,
    then ingest of the new extract month, checks, dbt, forecast, re-decompose, publish, report;
 4. ``series`` (sizes in ``--series-sizes``): the forecast engine on bookings per
@@ -215,13 +221,22 @@ def run_records(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [*([result["extracts"]] if "extracts" in result else []), *result["months"]]
 
 
-def replan_phase(home_root: str, months: Sequence[str], backfill: bool) -> dict[str, Any]:
+def replan_phase(
+    home_root: str,
+    months: Sequence[str],
+    backfill: bool,
+    extracts_for: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Re-plan ``months`` in order in this process, measuring every step of every run.
 
     With ``backfill``, as ``salesplan backfill`` does (``runner.backfill``): one ingestion run
     loads every extract the months consume (its record is ``as_of: "extracts"``), then each
-    month is re-planned without ingestion.
+    month is re-planned without ingestion. A backfill run in parts loads, in its first part,
+    the extracts of every month of the whole backfill (``extracts_for``), as the whole one
+    would; its later parts (``extracts_for=[]``) load none, and a month whose extracts are
+    missing fails before it starts.
     """
+    extracts_for = months if extracts_for is None else extracts_for
     from pipelines import runner
     from salesplan.home import HOME_ENV_VAR, resolve_home
 
@@ -240,14 +255,18 @@ def replan_phase(home_root: str, months: Sequence[str], backfill: bool) -> dict[
             print(line, file=sys.stderr, flush=True)
 
         meter = StageMeter(sampler)
-        if backfill:
-            echo(f"  extracts of {months[0]}..{months[-1]} (load average {load_average():.1f})")
+        extracts = None
+        if backfill and extracts_for:
+            first, last = extracts_for[0], extracts_for[-1]
+            echo(f"  extracts of {first}..{last} (load average {load_average():.1f})")
             recorder = StepRecorder(meter, echo)
             whole = StageMeter(sampler, "month")
             whole.start()
-            loaded = runner.backfill_ingest(home, months, progress=progress, observer=recorder)
+            loaded = runner.backfill_ingest(
+                home, extracts_for, progress=progress, observer=recorder
+            )
             total = whole.stop()
-            outcome = runner.ReplanOutcome(months[0], home, [loaded])
+            outcome = runner.ReplanOutcome(first, home, [loaded])
             extracts = month_record("extracts", outcome, recorder.steps, total, catch_up=False)
             echo(f"  extracts: {total.wall_s:.1f} s wall, {total.cpu_s:.1f} s cpu")
         # As salesplan backfill does; a one-month re-plan keeps no workers.
@@ -268,7 +287,7 @@ def replan_phase(home_root: str, months: Sequence[str], backfill: bool) -> dict[
                 total = whole.stop()
                 records.append(month_record(as_of, outcome, recorder.steps, total))
                 echo(f"  as-of {as_of}: {total.wall_s:.1f} s wall, {total.cpu_s:.1f} s cpu")
-    return {"months": records, **({"extracts": extracts} if backfill else {})}
+    return {"months": records, **({"extracts": extracts} if extracts is not None else {})}
 
 
 def generate_phase(home_root: str, size: str) -> dict[str, Any]:
@@ -349,7 +368,7 @@ def run_child(args: argparse.Namespace) -> None:
     if args.phase == "generate":
         result = generate_phase(args.home, args.size)
     elif args.phase == "replan":
-        result = replan_phase(args.home, args.months, args.backfill)
+        result = replan_phase(args.home, args.months, args.backfill, args.extracts_for)
     else:
         result = series_phase(args.home, args.months[0], args.subset, args.series_paths)
     Path(args.out).write_text(json.dumps(result), encoding="utf-8")
@@ -397,7 +416,11 @@ def prepare_home(
 
 
 def replan_in_child(
-    root: Path, months: Sequence[str], env: Mapping[str, str], label: str
+    root: Path,
+    months: Sequence[str],
+    env: Mapping[str, str],
+    label: str,
+    extracts_for: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Re-plan ``months`` in one child process; add its start-up and process-wide figures."""
     load_before, probe_before = load_average(), speed_probe()
@@ -411,6 +434,7 @@ def replan_in_child(
             "--months",
             *months,
             *(["--backfill"] if label == "backfill" else []),
+            *([] if extracts_for is None else ["--extracts-for", *extracts_for]),
         ],
         root.parent / f".{root.name}.{label}.json",
         env,
@@ -456,21 +480,41 @@ def bench_size(size: str, args: argparse.Namespace, env: Mapping[str, str]) -> d
     root = Path(args.homes) / size
     print(f"\n== {size}: home {root}", flush=True)
     figures: dict[str, Any] = {"home": str(root)}
-    backfill_months, last = as_of_months(args.backfill_months)
+    planned, last = as_of_months(args.backfill_months)
+    backfill_months = planned
     if args.backfill_sizes is not None and size not in args.backfill_sizes:
         backfill_months = []
+    earlier = None
+    if args.backfill_resume is not None:
+        earlier = resumed_backfill(args.backfill_resume, size, planned)
+        backfill_months = planned[len(earlier["months"]) :]
+    if args.backfill_through is not None and backfill_months:
+        if args.backfill_through not in backfill_months:
+            raise SystemExit(f"--backfill-through {args.backfill_through} is not one of {planned}")
+        backfill_months = backfill_months[: backfill_months.index(args.backfill_through) + 1]
     if args.replay:
         # Quick iteration: the warehouse keeps every month; the last one is re-planned again.
         print(f"  replaying as-of {last} on the existing warehouse (no reset, no backfill)")
         backfill_months = []
+    elif earlier is not None:
+        print(f"  resuming the backfill on the kept warehouse after as-of {done_through(earlier)}")
     else:
         generated = prepare_home(root, size, args.reuse, env)
         if generated is not None:
             figures["generate"] = generated
     if backfill_months:
         print(f"  backfill {backfill_months[0]}..{backfill_months[-1]} in one process", flush=True)
-        figures["backfill"] = replan_in_child(root, backfill_months, env, "backfill")
-        print_stages(f"backfill of {len(backfill_months)} months", figures["backfill"])
+        # A first part loads the extracts of the whole backfill; a later one, none.
+        extracts_for = planned if earlier is None else []
+        part = replan_in_child(root, backfill_months, env, "backfill", extracts_for)
+        part["parts"] = [part_summary(part, args.commit)]
+        part["planned"] = planned
+        figures["backfill"] = part if earlier is None else join_backfill(earlier, part)
+        print_stages(f"backfill of {len(backfill_months)} months", part)
+    if "backfill" in figures and len(figures["backfill"]["months"]) < len(planned):
+        print(f"  backfill stopped after as-of {args.backfill_through}: no one-month phase yet")
+        figures["rows"] = extract_rows(root)
+        return figures
     print(f"  one month: as-of {last} in a fresh process", flush=True)
     figures["one_month"] = replan_in_child(root, [last], env, "month")
     print_stages(f"one month (as-of {last})", figures["one_month"])
@@ -495,6 +539,65 @@ def bench_size(size: str, args: argparse.Namespace, env: Mapping[str, str]) -> d
         )
         figures["series"] = {**phase.result, "process": phase.measure.to_dict()}
     return figures
+
+
+# ---------------------------------------------------------------------------------- backfill parts
+def resumed_backfill(path: Path, size: str, planned: Sequence[str]) -> dict[str, Any]:
+    """The backfill of ``size`` an earlier ``--backfill-through`` run wrote to ``path``."""
+    results = json.loads(path.read_text(encoding="utf-8"))
+    earlier = results.get("sizes", {}).get(size, {}).get("backfill")
+    if earlier is None:
+        raise SystemExit(f"{path} holds no backfill of {size} to resume")
+    done = [record["as_of"] for record in earlier["months"]]
+    if earlier.get("planned") != list(planned) or done != list(planned[: len(done)]):
+        raise SystemExit(
+            f"{path}: its backfill ({', '.join(done)} of {earlier.get('planned')}) is not the "
+            f"start of this one ({planned[0]}..{planned[-1]}); resume with the same "
+            "--backfill-months"
+        )
+    if len(done) == len(planned):
+        raise SystemExit(f"{path}: the backfill of {size} is complete, nothing to resume")
+    return earlier
+
+
+def done_through(backfill: Mapping[str, Any]) -> str:
+    """The last as-of month a (part of a) backfill re-planned."""
+    return str(backfill["months"][-1]["as_of"])
+
+
+def part_summary(part: Mapping[str, Any], commit: str | None) -> dict[str, Any]:
+    """When, at which commit and over which months one part of a backfill ran."""
+    return {
+        "as_of": [part["months"][0]["as_of"], done_through(part)],
+        "months": len(part["months"]),
+        "wall_s": part["total"]["wall_s"],
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "commit": commit,
+    }
+
+
+def join_backfill(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
+    """Two parts of one backfill as one: times add up, the peak is the higher one."""
+    parts = (earlier, later)
+    stages = {
+        stage: Measure.combine(
+            [Measure(**part["stages"][stage]) for part in parts if stage in part["stages"]]
+        ).to_dict()
+        for stage in STAGES
+        if any(stage in part["stages"] for part in parts)
+    }
+    commits = [part["commit"] for part in [*earlier["parts"], *later["parts"]]]
+    return {
+        "extracts": earlier["extracts"],
+        "months": [*earlier["months"], *later["months"]],
+        "stages": stages,
+        "total": Measure.combine([Measure(**part["total"]) for part in parts]).to_dict(),
+        "load": [earlier["load"][0], later["load"][1]],
+        "probe_s": [*earlier["probe_s"], *later["probe_s"]],
+        "parts": [*earlier["parts"], *later["parts"]],
+        "planned": later["planned"],
+        "commit": ", ".join(dict.fromkeys(str(commit) for commit in commits)),
+    }
 
 
 # ---------------------------------------------------------------------------------- printing
@@ -600,6 +703,30 @@ def month_table(scenario: Mapping[str, Any]) -> list[str]:
         cells = "".join(f"{record['stages'].get(s, {}).get('wall_s', 0.0):>9.1f}" for s in shown)
         total = record["total"]
         lines.append(f"{record['as_of']:<9}{cells}{total['wall_s']:>9.1f}{total['peak_mb']:>9,.0f}")
+    return lines
+
+
+def is_incomplete(scenario: Mapping[str, Any]) -> bool:
+    """Whether ``scenario`` is the first part of a backfill whose rest has not run."""
+    return len(scenario["months"]) < len(scenario.get("planned", []))
+
+
+def parts_lines(scenario: Mapping[str, Any]) -> list[str]:
+    """How a backfill run in parts was split, and whether it is still incomplete."""
+    parts, planned = scenario.get("parts", []), scenario.get("planned", [])
+    lines = []
+    if len(parts) > 1:
+        lines.append(f"run in {len(parts)} parts, each in its own process, times added up:")
+        lines.extend(
+            f"  as-of {p['as_of'][0]}..{p['as_of'][1]} ({p['months']} month(s)): "
+            f"{p['wall_s']:.1f} s wall, {p['date']}, commit {p['commit']}"
+            for p in parts
+        )
+    if is_incomplete(scenario):
+        lines.append(
+            f"INCOMPLETE: {len(scenario['months'])} of {len(planned)} months; resume with "
+            "--backfill-resume on this --json file"
+        )
     return lines
 
 
@@ -739,6 +866,8 @@ def report(results: Mapping[str, Any], baseline: Mapping[str, Any]) -> None:
                 f"({len(months)} month(s)), load average {scenario['load'][0]:.1f} before, "
                 f"{scenario['load'][1]:.1f} after"
             )
+            for line in parts_lines(scenario):
+                print(line)
             base = baseline.get("sizes", {}).get(size, {}).get(name, {})
             if (probe := speed_line(scenario, base)) is not None:
                 print(probe)
@@ -851,6 +980,18 @@ def main(argv: Iterable[str] | None = None) -> int:
     )
     parser.add_argument("--backfill-months", type=int, default=12, help="0 skips the backfill")
     parser.add_argument(
+        "--backfill-through",
+        metavar="YYYY-MM",
+        help="stop the backfill after this as-of month (its first part; no one-month phase)",
+    )
+    parser.add_argument(
+        "--backfill-resume",
+        type=Path,
+        metavar="JSON",
+        help="re-plan the months a --backfill-through run left, on its kept warehouse, and "
+        "report both parts as one backfill",
+    )
+    parser.add_argument(
         "--backfill-sizes",
         nargs="*",
         choices=SIZES,
@@ -888,6 +1029,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--months", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--backfill", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--extracts-for", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--subset", type=int, default=600, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -896,6 +1038,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 0
     if args.merge:
         return report_merged(args)
+    if args.replay and (args.backfill_resume or args.backfill_through):
+        parser.error("--replay runs no backfill: no --backfill-resume or --backfill-through")
 
     homes = Path(args.homes).resolve()
     homes.mkdir(parents=True, exist_ok=True)
@@ -909,6 +1053,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         "commit": git_commit(),
         "sizes": {},
     }
+    args.commit = results["commit"]
     print(f"scale benchmark on {describe_machine(results['machine'])}")
     for size in sorted(args.sizes, key=SIZES.index):
         results["sizes"][size] = bench_size(size, args, env)
