@@ -15,9 +15,11 @@ folder; the only thing that changes in place is one symlink::
 A reader that opens ``published/salesplan.duckdb`` (read-only) or resolves ``published/current``
 once sees one whole snapshot: the previous one or the new one, never a mix, and never a lock
 error, because no process ever writes a file after it has been published. Files of as-of months
-other than the one being published are hard-linked from the previous snapshot, so a publication
-costs the size of one month, and replaying a month rewrites only that month's files, which are
-byte-identical when the inputs are (rows sorted, no wall-clock values).
+other than the one being published are hard-linked from the previous snapshot, so its Parquet
+files cost the size of one month, and replaying a month rewrites only that month's files, which
+are byte-identical when the inputs are (rows sorted, no wall-clock values). The serving file is
+a whole copy holding every version, so of the earlier snapshots kept for readers still going
+through them, only the one just replaced keeps it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ MANIFEST_FILE = "_publication.json"
 # Snapshots kept besides the current one, so a reader that resolved `current` just before a
 # switch can finish reading; older ones are deleted.
 SNAPSHOTS_KEPT = 3
+# Of those, only the newest keep their serving file; the others keep their Parquet files, which
+# are hard links of the current ones and cost next to nothing. A serving file holds every
+# version, so each is a full copy: at the xlarge demo ~1.4 GB per version, and four of them
+# after a year of monthly versions would take ~60 GB. A reader that opened an older serving
+# file before it was deleted still reads it to the end (the file lives on until it is closed).
+SERVING_FILES_KEPT = 1
 _STAGING_PREFIX = ".staging-"
 OFFICIAL = "official"
 
@@ -368,10 +376,12 @@ def _ensure_serving_link(published_root: Path) -> None:
 
 
 def _prune(snapshots: Path, keep: Path) -> None:
-    numbered = sorted(p for p in snapshots.iterdir() if p.name.isdigit())
-    for old in numbered[: -(SNAPSHOTS_KEPT + 1)]:
-        if old != keep:
+    earlier = [p for p in sorted(snapshots.iterdir()) if p.name.isdigit() and p != keep]
+    for age, old in enumerate(reversed(earlier), start=1):  # 1: the one just replaced
+        if age > SNAPSHOTS_KEPT:
             shutil.rmtree(old, ignore_errors=True)
+        elif age > SERVING_FILES_KEPT:
+            (old / SERVING_FILE).unlink(missing_ok=True)
 
 
 def _remove_abandoned_staging(snapshots: Path) -> None:

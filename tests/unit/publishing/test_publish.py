@@ -117,12 +117,32 @@ def test_a_failed_publication_leaves_the_previous_snapshot_current(warehouse, tm
     assert not list((published / "snapshots").glob(".staging-*"))
 
 
-def test_only_a_few_old_snapshots_are_kept(warehouse, tmp_path):
+def test_three_old_snapshots_are_kept_and_one_old_serving_file(warehouse, tmp_path):
     published = tmp_path / "published"
     for month in range(1, 8):
         _replan(warehouse, dt.date(2026, month, 1), month)
         publish(warehouse, published, dt.date(2026, month, 1), TABLES)
-    assert len([p for p in (published / "snapshots").iterdir() if p.name.isdigit()]) == 4
+    kept = sorted(p for p in (published / "snapshots").iterdir() if p.name.isdigit())
+    assert [p.name for p in kept] == ["000004", "000005", "000006", "000007"]
+    assert [(p / "salesplan.duckdb").exists() for p in kept] == [False, False, True, True]
+    # The older ones still hold every Parquet file they were published with.
+    assert len(list((kept[0] / "target_plan").glob("*.parquet"))) == 4
+
+
+def test_a_reader_of_a_serving_file_finishes_after_it_is_pruned(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 1, 1), 1)
+    first = publish(warehouse, published, dt.date(2026, 1, 1), TABLES)
+    reader = duckdb.connect(str(published / "salesplan.duckdb"), read_only=True)
+    for month in (2, 3):
+        _replan(warehouse, dt.date(2026, month, 1), month)
+        publish(warehouse, published, dt.date(2026, month, 1), TABLES)
+    assert not (first.snapshot / "salesplan.duckdb").exists()
+    try:
+        rows = reader.execute("select as_of_month, adjusted_target from target_plan").fetchall()
+    finally:
+        reader.close()
+    assert rows == [(dt.date(2026, 1, 1), 10)]
 
 
 def test_a_table_without_rows_this_month_is_still_published_with_its_columns(warehouse, tmp_path):
