@@ -236,10 +236,10 @@ def replan_phase(
     would; its later parts (``extracts_for=[]``) load none, and a month whose extracts are
     missing fails before it starts.
     """
-    extracts_for = months if extracts_for is None else extracts_for
     from pipelines import runner
     from salesplan.home import HOME_ENV_VAR, resolve_home
 
+    extracts_for = months if extracts_for is None else extracts_for
     home = resolve_home(home_root)
     os.environ[HOME_ENV_VAR] = str(home.root)
     log_path = home.root / "bench_progress.log"
@@ -511,7 +511,7 @@ def bench_size(size: str, args: argparse.Namespace, env: Mapping[str, str]) -> d
         part["planned"] = planned
         figures["backfill"] = part if earlier is None else join_backfill(earlier, part)
         print_stages(f"backfill of {len(backfill_months)} months", part)
-    if "backfill" in figures and len(figures["backfill"]["months"]) < len(planned):
+    if "backfill" in figures and is_incomplete(figures["backfill"]):
         print(f"  backfill stopped after as-of {args.backfill_through}: no one-month phase yet")
         figures["rows"] = extract_rows(root)
         return figures
