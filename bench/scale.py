@@ -29,7 +29,8 @@ forecast workers) and peak memory (the stage's own high-water mark, or the sampl
 the process tree when subprocesses held more; see ``bench/benchkit.py``). ``checks`` is the
 part of the ingest steps spent in the GX suites and the warehouse checks (their CPU time is
 apportioned by wall time); ``orchestration`` is Dagster's share of the run outside the steps;
-``startup`` is the interpreter, the imports and loading the code location.
+``startup`` is the interpreter, the imports and loading the code location. After every month
+of a re-plan phase it also records the disk the home's warehouse and publication take.
 
 Then the scaling exponent: the log-log slope of time against data size (rows in the
 extracts) between consecutive sizes, for the total and per stage, and the ratio of every stage
@@ -285,9 +286,26 @@ def replan_phase(
                     ingest=not backfill,
                 )
                 total = whole.stop()
-                records.append(month_record(as_of, outcome, recorder.steps, total))
+                record = month_record(as_of, outcome, recorder.steps, total)
+                record["disk_mb"] = home_disk_mb(home.root)
+                records.append(record)
                 echo(f"  as-of {as_of}: {total.wall_s:.1f} s wall, {total.cpu_s:.1f} s cpu")
     return {"months": records, **({"extracts": extracts} if extracts is not None else {})}
+
+
+def home_disk_mb(root: Path) -> dict[str, float]:
+    """MB on disk of the home's warehouse and of its publication (each hard link once)."""
+    seen: set[int] = set()
+    published = 0
+    for folder, _, files in os.walk(root / "published"):
+        for name in files:
+            stat = os.lstat(os.path.join(folder, name))
+            if stat.st_ino not in seen:
+                seen.add(stat.st_ino)
+                published += stat.st_blocks * 512
+    warehouse = root / "warehouse.duckdb"
+    size = warehouse.stat().st_blocks * 512 if warehouse.exists() else 0
+    return {"warehouse": round(size / 2**20, 1), "published": round(published / 2**20, 1)}
 
 
 def generate_phase(home_root: str, size: str) -> dict[str, Any]:
@@ -698,11 +716,16 @@ def month_table(scenario: Mapping[str, Any]) -> list[str]:
     shown = [s for s in STAGES if s != "startup"]
     names = {"re-decompose": "re-dec", "orchestration": "orch", "catch-up": "catchup"}
     header = "".join(f"{names.get(s, s):>9}" for s in shown)
-    lines = [f"{'as-of':<9}{header}{'total':>9}{'peak MB':>9}"]
+    lines = [f"{'as-of':<9}{header}{'total':>9}{'peak MB':>9}{'disk GB':>16}"]
     for record in run_records(scenario):
         cells = "".join(f"{record['stages'].get(s, {}).get('wall_s', 0.0):>9.1f}" for s in shown)
         total = record["total"]
-        lines.append(f"{record['as_of']:<9}{cells}{total['wall_s']:>9.1f}{total['peak_mb']:>9,.0f}")
+        disk = record.get("disk_mb")
+        # The warehouse file and the publication after the month, when recorded.
+        used = f"{disk['warehouse'] / 1024:.1f} + {disk['published'] / 1024:.1f}" if disk else "-"
+        lines.append(
+            f"{record['as_of']:<9}{cells}{total['wall_s']:>9.1f}{total['peak_mb']:>9,.0f}{used:>16}"
+        )
     return lines
 
 
