@@ -127,7 +127,8 @@ class PreviousVersion:
             :func:`build_plan`). Only its year and month rows and the columns ``metric``,
             ``node``, ``is_leaf``, ``grain``, ``period``, ``original_target``,
             ``period_target`` and ``adjusted_target`` are read, so a reader may pass just those.
-        funnel_requirements: its ``funnel_requirements`` frame.
+        funnel_requirements: its ``funnel_requirements`` frame. Only the columns ``metric``,
+            ``node``, ``month`` and ``required_opportunities`` are read.
         forecasts: the forecast it used (for the plan-change waterfall).
         adjustments: the adjustments it used.
         funnel_rates: the funnel rates it used.

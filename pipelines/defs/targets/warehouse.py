@@ -44,6 +44,10 @@ SEGMENT_KEYS = list(SEGMENT_DIMENSIONS)
 # year and month periods) and the other columns another ~60% of its cells: reading everything
 # took 3.8 GB at the large demo (3.4M rows), this ~0.3 GB.
 PREVIOUS_PLAN_GRAINS = ("year", "month")
+# The part of the previous funnel_requirements the planner reads: the opportunities each node
+# needed per target month (the plan-change waterfall of required opportunities). All 30
+# columns of the xlarge demo's 8.7M rows took 9 GB of the re-plan's memory.
+PREVIOUS_FUNNEL_COLUMNS = ("as_of_month", "metric", "node", "month", "required_opportunities")
 # Where write_version puts a version's rows before swapping them into the plan tables.
 STAGING_SCHEMA = "plan_staging"
 # write_version inserts the parts of a table together once they hold this many rows (and at the
@@ -260,7 +264,14 @@ def read_previous_version(
         columns=PREVIOUS_PLAN_COLUMNS,
         grains=PREVIOUS_PLAN_GRAINS,
     )
-    funnel = read_version(connection, "funnel_requirements", previous, scenario, minor_units)
+    funnel = read_version(
+        connection,
+        "funnel_requirements",
+        previous,
+        scenario,
+        minor_units,
+        columns=PREVIOUS_FUNNEL_COLUMNS,
+    )
     forecasts, _ = read_forecasts(connection, previous, with_paths=False)
     rates = None
     if table_exists(connection, f"{SCHEMA}.{FUNNEL_RATES_SNAPSHOT}"):
