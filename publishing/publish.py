@@ -44,11 +44,12 @@ MANIFEST_FILE = "_publication.json"
 # Snapshots kept besides the current one, so a reader that resolved `current` just before a
 # switch can finish reading; older ones are deleted.
 SNAPSHOTS_KEPT = 3
-# Of those, only the newest keep their serving file; the others keep their Parquet files, which
+# Of those, only the newest keeps its serving file; the others keep their Parquet files, which
 # are hard links of the current ones and cost next to nothing. A serving file holds every
-# version, so each is a full copy: at the xlarge demo ~1.4 GB per version, and four of them
-# after a year of monthly versions would take ~60 GB. A reader that opened an older serving
-# file before it was deleted still reads it to the end (the file lives on until it is closed).
+# version, so each is a full copy: ~1.15 GB per version at the xlarge demo (measured), and
+# four of them after a year of monthly versions would take ~55 GB. A reader that opened an
+# older serving file before it was deleted still reads it to the end (the file lives on until
+# it is closed).
 SERVING_FILES_KEPT = 1
 _STAGING_PREFIX = ".staging-"
 OFFICIAL = "official"
