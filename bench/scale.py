@@ -433,6 +433,17 @@ def prepare_home(
     return generated
 
 
+def combine_stages(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Each stage of ``runs`` (months, or parts of a backfill) run one after the other."""
+    return {
+        stage: Measure.combine(
+            [Measure(**run["stages"][stage]) for run in runs if stage in run["stages"]]
+        ).to_dict()
+        for stage in STAGES
+        if any(stage in run["stages"] for run in runs)
+    }
+
+
 def replan_in_child(
     root: Path,
     months: Sequence[str],
@@ -465,13 +476,7 @@ def replan_in_child(
     startup = Measure(
         max(phase.measure.wall_s - inside, 0.0), max(phase.measure.cpu_s - inside_cpu, 0.0), 0.0
     )
-    stages = {
-        stage: Measure.combine(
-            [Measure(**record["stages"][stage]) for record in records if stage in record["stages"]]
-        ).to_dict()
-        for stage in STAGES
-        if any(stage in record["stages"] for record in records)
-    }
+    stages = combine_stages(records)
     stages["startup"] = startup.to_dict()
     return {
         **({"extracts": phase.result["extracts"]} if "extracts" in phase.result else {}),
@@ -597,13 +602,7 @@ def part_summary(part: Mapping[str, Any], commit: str | None) -> dict[str, Any]:
 def join_backfill(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
     """Two parts of one backfill as one: times add up, the peak is the higher one."""
     parts = (earlier, later)
-    stages = {
-        stage: Measure.combine(
-            [Measure(**part["stages"][stage]) for part in parts if stage in part["stages"]]
-        ).to_dict()
-        for stage in STAGES
-        if any(stage in part["stages"] for part in parts)
-    }
+    stages = combine_stages(parts)
     commits = [part["commit"] for part in [*earlier["parts"], *later["parts"]]]
     return {
         "extracts": earlier["extracts"],
