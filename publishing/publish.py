@@ -117,22 +117,27 @@ def publish(
     previous = _current_snapshot(published_root)
     staging = snapshots / f"{_STAGING_PREFIX}{os.getpid()}"
     staging.mkdir()
-
-    row_counts: dict[str, int] = {}
-    for table in tables:
-        folder = staging / table.name
-        folder.mkdir()
-        if previous is not None:
-            _link_other_months(previous / table.name, folder, month)
-        row_counts[table.name] = _export_month(warehouse, table, as_of, folder)
-        if check_schema is not None:
-            check_schema(table.name, _schema(warehouse, folder, format_month(as_of)))
-
     snapshot = snapshots / _next_snapshot_name(snapshots)
-    manifest = _write_manifest(staging, snapshot.name, month, tables, row_counts)
-    memory_limit = warehouse.execute("select current_setting('memory_limit')").fetchall()[0][0]
-    _build_serving_file(staging, tables, manifest, previous, as_of, memory_limit)
-    staging.rename(snapshot)
+    try:
+        row_counts: dict[str, int] = {}
+        for table in tables:
+            folder = staging / table.name
+            folder.mkdir()
+            if previous is not None:
+                _link_other_months(previous / table.name, folder, month)
+            row_counts[table.name] = _export_month(warehouse, table, as_of, folder)
+            if check_schema is not None:
+                check_schema(table.name, _schema(warehouse, folder, format_month(as_of)))
+
+        manifest = _write_manifest(staging, snapshot.name, month, tables, row_counts)
+        memory_limit = warehouse.execute("select current_setting('memory_limit')").fetchall()
+        _build_serving_file(staging, tables, manifest, previous, as_of, memory_limit[0][0])
+        staging.rename(snapshot)
+    except BaseException:
+        # Nothing was switched; what was staged goes now, not at the next publication: after a
+        # full disk, a partial copy of the serving file would otherwise keep the disk full.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     _fsync_dir(snapshots)
     _switch_current(published_root, snapshot)
     _ensure_serving_link(published_root)
@@ -188,6 +193,10 @@ def _export_month(
 
 class StaleSourceError(SalesplanError):
     """A current-only source (a dbt mart) was built for another as-of month."""
+
+
+class InsufficientSpace(SalesplanError):
+    """Too little free disk to build the next serving file; nothing was published."""
 
 
 def _check_current(
@@ -248,6 +257,7 @@ def _build_serving_file(
     base = previous / SERVING_FILE if previous is not None else None
     incremental = base is not None and base.is_file()
     if incremental:
+        _check_free_space(base, staging, manifest, format_month(as_of))  # type: ignore[arg-type]
         shutil.copyfile(base, target)  # type: ignore[arg-type]
     serving = duckdb.connect(str(target), config={"memory_limit": memory_limit})
     try:
@@ -283,6 +293,37 @@ def _build_serving_file(
         serving.execute("checkpoint")
     finally:
         serving.close()
+
+
+def _check_free_space(base: Path, staging: Path, manifest: dict[str, object], month: str) -> None:
+    """Refuse to start the serving file when the disk cannot hold it.
+
+    The new file is a copy of ``base`` plus this month's rows, which DuckDB writes through its
+    write-ahead log first: about two versions more than the copy, counting a version as the
+    average of the others ``base`` holds. A disk that fills up half-way fails later, with
+    DuckDB's less helpful message, after minutes of copying (``xlarge``: ~1.15 GB a version).
+    """
+    tables = manifest["tables"].values()  # type: ignore[attr-defined]
+    others = {version for entry in tables for version in entry["versions"]} - {month}
+    size = base.stat().st_size
+    needed = size + 2 * size // max(len(others), 1)
+    free = _free_bytes(staging)
+    if free < needed:
+        raise InsufficientSpace(
+            f"publishing as-of {month} needs about {_gigabytes(needed)} free in {staging.parent} "
+            f"(a copy of the current serving file {base}, {_gigabytes(size)}, and this "
+            f"version's rows); {_gigabytes(free)} is free. The published tables stay as they "
+            f"were ({base.parent.name}). Free some space or move the home folder to a bigger "
+            "disk, then re-plan the month again."
+        )
+
+
+def _free_bytes(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def _gigabytes(size: int) -> str:
+    return f"{size / 1e9:.2f} GB"
 
 
 def _create_table(serving: duckdb.DuckDBPyConnection, name: str, files: Sequence[Path]) -> int:

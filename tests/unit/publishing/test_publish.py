@@ -5,8 +5,15 @@ import os
 import duckdb
 import pytest
 
+from publishing import publish as publish_module
 from publishing.contract import ContractChanged
-from publishing.publish import PublishedTable, StaleSourceError, current_snapshot, publish
+from publishing.publish import (
+    InsufficientSpace,
+    PublishedTable,
+    StaleSourceError,
+    current_snapshot,
+    publish,
+)
 
 TABLES = (
     PublishedTable("fct_bookings_monthly", "marts.fct_bookings_monthly", current_only=True),
@@ -112,9 +119,35 @@ def test_a_failed_publication_leaves_the_previous_snapshot_current(warehouse, tm
     with pytest.raises(duckdb.CatalogException):
         publish(warehouse, published, dt.date(2026, 11, 1), broken)
     assert current_snapshot(published) == good.snapshot
-    # The next publication cleans up what the failed one left behind.
-    publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
+    # What the failed one staged is gone at once, not at the next publication.
     assert not list((published / "snapshots").glob(".staging-*"))
+    publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
+
+
+def test_a_publication_the_disk_cannot_hold_is_refused_before_copying(
+    warehouse, tmp_path, monkeypatch
+):
+    published = tmp_path / "published"
+    for month in (10, 11):
+        _replan(warehouse, dt.date(2026, month, 1), month)
+        good = publish(warehouse, published, dt.date(2026, month, 1), TABLES)
+    serving = (good.snapshot / "salesplan.duckdb").stat().st_size
+    # Two versions in the current serving file: the copy plus two average versions.
+    needed = serving + 2 * serving // 2
+    _replan(warehouse, dt.date(2026, 12, 1), 12)
+
+    monkeypatch.setattr(publish_module, "_free_bytes", lambda folder: needed - 1)
+    with pytest.raises(InsufficientSpace) as refused:
+        publish(warehouse, published, dt.date(2026, 12, 1), TABLES)
+    message = str(refused.value)
+    assert "publishing as-of 2026-12 needs about" in message
+    assert str(good.snapshot / "salesplan.duckdb") in message
+    assert f"{(needed - 1) / 1e9:.2f} GB is free" in message
+    assert current_snapshot(published) == good.snapshot
+    assert not list((published / "snapshots").glob(".staging-*"))
+
+    monkeypatch.setattr(publish_module, "_free_bytes", lambda folder: needed)
+    assert publish(warehouse, published, dt.date(2026, 12, 1), TABLES).as_of_month == "2026-12"
 
 
 def test_three_old_snapshots_are_kept_and_one_old_serving_file(warehouse, tmp_path):
