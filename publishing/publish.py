@@ -19,7 +19,7 @@ other than the one being published are hard-linked from the previous snapshot, s
 files cost the size of one month, and replaying a month rewrites only that month's files, which
 are byte-identical when the inputs are (rows sorted, no wall-clock values). The serving file is
 a whole copy holding every version, so of the earlier snapshots kept for readers still going
-through them, only the one just replaced keeps it.
+through them, only the one just replaced keeps it, until the next publication starts building.
 """
 
 from __future__ import annotations
@@ -44,12 +44,12 @@ MANIFEST_FILE = "_publication.json"
 # Snapshots kept besides the current one, so a reader that resolved `current` just before a
 # switch can finish reading; older ones are deleted.
 SNAPSHOTS_KEPT = 3
-# Of those, only the newest keeps its serving file; the others keep their Parquet files, which
-# are hard links of the current ones and cost next to nothing. A serving file holds every
-# version, so each is a full copy: ~1.15 GB per version at the xlarge demo (measured), and
-# four of them after a year of monthly versions would take ~55 GB. A reader that opened an
-# older serving file before it was deleted still reads it to the end (the file lives on until
-# it is closed).
+# Of those, only the newest keeps its serving file (until the next publication starts to build
+# its own); the others keep their Parquet files, which are hard links of the current ones and
+# cost next to nothing. A serving file holds every version, so each is a full copy: ~1.15 GB
+# per version at the xlarge demo (measured), and four of them after a year of monthly versions
+# would take ~55 GB. A reader that opened an older serving file before it was deleted still
+# reads it to the end (the file lives on until it is closed).
 SERVING_FILES_KEPT = 1
 _STAGING_PREFIX = ".staging-"
 OFFICIAL = "official"
@@ -130,6 +130,11 @@ def publish(
                 check_schema(table.name, _schema(warehouse, folder, format_month(as_of)))
 
         manifest = _write_manifest(staging, snapshot.name, month, tables, row_counts)
+        if previous is not None:
+            # Only the current snapshot's serving file is needed to build the next one, and the
+            # one before it has had a whole publication's time for its readers: removing it
+            # now, not after the switch, leaves two copies on disk at the peak instead of three.
+            _prune(snapshots, keep=previous, serving_files_kept=0)
         memory_limit = warehouse.execute("select current_setting('memory_limit')").fetchall()
         _build_serving_file(staging, tables, manifest, previous, as_of, memory_limit[0][0])
         staging.rename(snapshot)
@@ -417,12 +422,12 @@ def _ensure_serving_link(published_root: Path) -> None:
         link.symlink_to(Path(CURRENT) / SERVING_FILE)
 
 
-def _prune(snapshots: Path, keep: Path) -> None:
+def _prune(snapshots: Path, keep: Path, serving_files_kept: int = SERVING_FILES_KEPT) -> None:
     earlier = [p for p in sorted(snapshots.iterdir()) if p.name.isdigit() and p != keep]
     for age, old in enumerate(reversed(earlier), start=1):  # 1: the one just replaced
         if age > SNAPSHOTS_KEPT:
             shutil.rmtree(old, ignore_errors=True)
-        elif age > SERVING_FILES_KEPT:
+        elif age > serving_files_kept:
             (old / SERVING_FILE).unlink(missing_ok=True)
 
 

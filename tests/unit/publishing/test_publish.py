@@ -162,6 +162,29 @@ def test_three_old_snapshots_are_kept_and_one_old_serving_file(warehouse, tmp_pa
     assert len(list((kept[0] / "target_plan").glob("*.parquet"))) == 4
 
 
+def test_the_next_serving_file_is_built_beside_the_current_one_only(
+    warehouse, tmp_path, monkeypatch
+):
+    published = tmp_path / "published"
+    for month in (1, 2, 3):
+        _replan(warehouse, dt.date(2026, month, 1), month)
+        publish(warehouse, published, dt.date(2026, month, 1), TABLES)
+    snapshots = published / "snapshots"
+    serving_files_at_copy = []
+
+    def free_bytes(folder):
+        # Called right before the current serving file is copied.
+        serving_files_at_copy.extend(sorted(p.parent.name for p in snapshots.glob("*/*.duckdb")))
+        return 10**15
+
+    monkeypatch.setattr(publish_module, "_free_bytes", free_bytes)
+    _replan(warehouse, dt.date(2026, 4, 1), 4)
+    publish(warehouse, published, dt.date(2026, 4, 1), TABLES)
+    # Snapshot 000002 (replaced by 000003) lost its serving file before the copy, not after.
+    assert serving_files_at_copy == ["000003"]
+    assert sorted(p.parent.name for p in snapshots.glob("*/*.duckdb")) == ["000003", "000004"]
+
+
 def test_a_reader_of_a_serving_file_finishes_after_it_is_pruned(warehouse, tmp_path):
     published = tmp_path / "published"
     _replan(warehouse, dt.date(2026, 1, 1), 1)
