@@ -115,6 +115,13 @@ def publish(
     snapshots.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_staging(snapshots)
     previous = _current_snapshot(published_root)
+    if previous is not None:
+        # Only the current snapshot's serving file is needed to build the next one, and the one
+        # before it has had a whole publication's time for its readers. Removing it now, not
+        # after the switch, keeps two copies on disk at the peak instead of three, and keeps
+        # it out of the way of DuckDB's spill while this month's files are sorted (~7 GB at
+        # xlarge).
+        _prune(snapshots, keep=previous, serving_files_kept=0)
     staging = snapshots / f"{_STAGING_PREFIX}{os.getpid()}"
     staging.mkdir()
     snapshot = snapshots / _next_snapshot_name(snapshots)
@@ -130,11 +137,6 @@ def publish(
                 check_schema(table.name, _schema(warehouse, folder, format_month(as_of)))
 
         manifest = _write_manifest(staging, snapshot.name, month, tables, row_counts)
-        if previous is not None:
-            # Only the current snapshot's serving file is needed to build the next one, and the
-            # one before it has had a whole publication's time for its readers: removing it
-            # now, not after the switch, leaves two copies on disk at the peak instead of three.
-            _prune(snapshots, keep=previous, serving_files_kept=0)
         memory_limit = warehouse.execute("select current_setting('memory_limit')").fetchall()
         _build_serving_file(staging, tables, manifest, previous, as_of, memory_limit[0][0])
         staging.rename(snapshot)

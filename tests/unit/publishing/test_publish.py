@@ -170,19 +170,25 @@ def test_the_next_serving_file_is_built_beside_the_current_one_only(
         _replan(warehouse, dt.date(2026, month, 1), month)
         publish(warehouse, published, dt.date(2026, month, 1), TABLES)
     snapshots = published / "snapshots"
-    serving_files_at_copy = []
+    seen = {}
 
-    def free_bytes(folder):
-        # Called right before the current serving file is copied.
-        serving_files_at_copy.extend(sorted(p.parent.name for p in snapshots.glob("*/*.duckdb")))
+    def serving_files():
+        return sorted(p.parent.name for p in snapshots.glob("*/*.duckdb"))
+
+    def free_bytes(folder):  # called right before the current serving file is copied
+        seen["copy"] = serving_files()
         return 10**15
+
+    def check_schema(table, columns):  # called while this month's files are exported
+        seen.setdefault("export", serving_files())
 
     monkeypatch.setattr(publish_module, "_free_bytes", free_bytes)
     _replan(warehouse, dt.date(2026, 4, 1), 4)
-    publish(warehouse, published, dt.date(2026, 4, 1), TABLES)
-    # Snapshot 000002 (replaced by 000003) lost its serving file before the copy, not after.
-    assert serving_files_at_copy == ["000003"]
-    assert sorted(p.parent.name for p in snapshots.glob("*/*.duckdb")) == ["000003", "000004"]
+    publish(warehouse, published, dt.date(2026, 4, 1), TABLES, check_schema=check_schema)
+    # Snapshot 000002 (replaced by 000003) lost its serving file before the export, not after
+    # the switch; 000003, just replaced, keeps its own.
+    assert seen == {"export": ["000003"], "copy": ["000003"]}
+    assert serving_files() == ["000003", "000004"]
 
 
 def test_a_reader_of_a_serving_file_finishes_after_it_is_pruned(warehouse, tmp_path):
