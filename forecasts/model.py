@@ -266,6 +266,7 @@ def _features(
 
 
 _WORKSPACE: dict[int, Path] = {}
+_WORKSPACE_PREFIX = "salesplan-prophet-"
 
 
 def _workspace() -> Path:
@@ -274,8 +275,9 @@ def _workspace() -> Path:
     if folder is None or not folder.exists():
         # Stan reads and writes three small files per fit: keep them in memory when possible.
         shm = Path("/dev/shm")
-        base = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-        folder = Path(tempfile.mkdtemp(prefix="salesplan-prophet-", dir=base))
+        base = Path(shm if shm.is_dir() and os.access(shm, os.W_OK) else tempfile.gettempdir())
+        remove_stale_workspaces(base)
+        folder = Path(tempfile.mkdtemp(prefix=f"{_WORKSPACE_PREFIX}{os.getpid()}-", dir=base))
         _WORKSPACE[os.getpid()] = folder
         # Worker processes skip atexit; multiprocessing runs its own finalizers instead.
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
@@ -283,6 +285,39 @@ def _workspace() -> Path:
             None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=0
         )
     return folder
+
+
+def remove_stale_workspaces(base: Path) -> list[Path]:
+    """Delete the workspaces in ``base`` of this user's processes that no longer run.
+
+    A process removes its own workspace when it exits, but not when it is killed, nor when it
+    is a forecast worker ending itself because its parent was killed
+    (``salesplan.processes.exit_with_parent``). In ``/dev/shm`` such leftovers hold memory
+    until the machine restarts, so each new workspace first removes them. A folder's name
+    carries its process's id; folders of live processes, of other users or without an id are
+    left alone.
+    """
+    removed = []
+    for folder in base.glob(f"{_WORKSPACE_PREFIX}*-*"):
+        pid = folder.name[len(_WORKSPACE_PREFIX) :].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or folder.stat().st_uid != os.getuid() or _alive(int(pid)):
+                continue
+        except FileNotFoundError:  # removed meanwhile by another process
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @cache

@@ -1,11 +1,14 @@
 import logging
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from prophet import Prophet
 
-from forecasts.model import ProphetSettings, fit_prophet
+from forecasts.model import ProphetSettings, _workspace, fit_prophet, remove_stale_workspaces
 
 logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
 
@@ -97,3 +100,31 @@ def test_fit_prophet_refuses_a_single_observation_or_missing_values(
 def test_prophet_settings_reject_an_unknown_optimiser() -> None:
     with pytest.raises(ValueError, match="Unknown algorithm"):
         ProphetSettings(algorithm="bfgs")
+
+
+def test_a_new_workspace_removes_those_of_processes_that_no_longer_run(tmp_path) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = tmp_path / f"salesplan-prophet-{finished.stdout.strip()}-k2j4"
+    live = tmp_path / f"salesplan-prophet-{os.getpid()}-x9q1"
+    unnamed = tmp_path / "salesplan-prophet-a8dk3"  # no process id: left alone
+    for folder in (dead, live, unnamed):
+        folder.mkdir()
+        (folder / "fit.csv").write_text("lp__\n")
+
+    assert remove_stale_workspaces(tmp_path) == [dead]
+
+    assert not dead.exists()
+    assert live.exists()
+    assert unnamed.exists()
+
+
+def test_the_workspace_is_named_after_its_process(history: pd.DataFrame) -> None:
+    fit_prophet(history["ds"].to_numpy(), history["y"].to_numpy(), ProphetSettings())
+    folder = _workspace()
+    assert folder.name.startswith(f"salesplan-prophet-{os.getpid()}-")
+    assert remove_stale_workspaces(folder.parent).count(folder) == 0
