@@ -169,3 +169,16 @@ def test_a_version_that_fails_midway_leaves_the_previous_versions_and_no_staged_
         pd.testing.assert_frame_equal(after[table], before[table], obj=table)
     schemas = connection.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()
     assert (STAGING_SCHEMA,) not in schemas
+
+
+def test_a_version_s_target_plan_is_stored_node_by_node(tmp_path, config, inputs):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    parts = plan_streams(inputs, config, "2026-07")
+    write_version(connection, JULY, {OFFICIAL: parts}, inputs.funnel_rates)
+
+    # No ORDER BY: the order the rows are stored in.
+    stored = connection.execute(
+        "SELECT scenario, metric, node, grain, period FROM plan.target_plan"
+    ).fetchall()
+    assert len(stored) > len({row[2] for row in stored})  # several rows per node
+    assert stored == sorted(stored)
