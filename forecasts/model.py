@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesplan.processes import is_running
+
 # Prophet's yearly period in days; the Fourier features use days since the Unix epoch.
 YEAR_DAYS = 365.25
 _EPOCH = np.datetime64("1970-01-01", "ns")
@@ -301,23 +303,13 @@ def remove_stale_workspaces(base: Path) -> list[Path]:
     for folder in base.glob(f"{_WORKSPACE_PREFIX}*-*"):
         pid = folder.name[len(_WORKSPACE_PREFIX) :].split("-", 1)[0]
         try:
-            if not pid.isdigit() or folder.stat().st_uid != os.getuid() or _alive(int(pid)):
+            if not pid.isdigit() or folder.stat().st_uid != os.getuid() or is_running(int(pid)):
                 continue
         except FileNotFoundError:  # removed meanwhile by another process
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 @cache

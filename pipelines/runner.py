@@ -20,6 +20,7 @@ import dagster as dg
 
 from salesplan.errors import SalesplanError
 from salesplan.home import SalesplanHome
+from salesplan.processes import is_running
 
 Progress = Callable[[str], None]
 # Called with the Dagster event type (STEP_START, STEP_SUCCESS, STEP_FAILURE, STEP_SKIPPED) and
@@ -196,21 +197,11 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     abandoned = []
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
         pid = run.tags.get(PID_TAG)
-        if pid is None or _alive(int(pid)):
+        if pid is None or is_running(int(pid)):
             continue
         instance.report_run_failed(run, f"process {pid} ended without finishing the run (killed)")
         abandoned.append(run.run_id)
     return abandoned
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def first_as_of_month(home: SalesplanHome) -> str:

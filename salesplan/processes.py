@@ -12,6 +12,17 @@ from collections.abc import Callable
 PARENT_POLL_S = 1.0  # how often a worker checks that its parent is still alive
 
 
+def is_running(pid: int) -> bool:
+    """Whether process ``pid`` exists (a process of another user counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def exit_with_parent(parent: int, poll_s: float = PARENT_POLL_S) -> None:
     """End this worker process once ``parent``, the process that created its pool, is gone.
 
