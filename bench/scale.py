@@ -245,7 +245,10 @@ def replan_phase(
     os.environ[HOME_ENV_VAR] = str(home.root)
     log_path = home.root / "bench_progress.log"
     records = []
-    with open(log_path, "a", encoding="utf-8") as log, TreeSampler() as sampler:
+    # As salesplan backfill does: a backfill's dbt builds start from one process, which
+    # imports dbt while the extracts load.
+    kept_dbt = runner.kept_dbt_process(len(months) if backfill else 1)
+    with open(log_path, "a", encoding="utf-8") as log, TreeSampler() as sampler, kept_dbt:
 
         def progress(message: str) -> None:
             log.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from functools import cached_property
@@ -10,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 from packaging import version
 
+from pipelines.defs.dbt.fork_server import CLIENT_ENV_VAR
 from pipelines.defs.dbt.project import salesplan_dbt_project
 
 
@@ -26,7 +28,17 @@ class SalesplanDbtCliResource(DbtCliResource):
     which the assets do not use, so this resource reads the version of the installed dbt-core
     package instead and builds no adapter; the dbt command itself runs exactly as before.
     Both are paid once per monthly run, twelve times in a year's backfill.
+
+    Inside ``fork_server.dbt_fork_server`` (a backfill), dbt commands start through the
+    block's fork server instead of as a new ``dbt`` process.
     """
+
+    def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
+        """Run ``dbt <args>`` as ``DbtCliResource.cli`` does, through a fork server if one runs."""
+        client = os.environ.get(CLIENT_ENV_VAR)
+        if client and self.dbt_executable != client:
+            return self.model_copy(update={"dbt_executable": client}).cli(args, **kwargs)
+        return super().cli(args, **kwargs)
 
     @cached_property
     def _cli_version(self) -> version.Version:

@@ -3,7 +3,7 @@
 One scenario on a copy of the small demo whose as-of 2026-10 plan is published: ten re-plans of
 2026-11 are killed (SIGKILL on the re-plan process, as a crash or an OOM kill would) at points
 spread over every stage; then a re-plan runs to completion while BI readers read the serving
-file in a loop and a second re-plan tries to start; then the same month is replayed by
+file in a loop and a second re-plan tries to start; then both months are replayed by
 `salesplan backfill`. The tests below assert on what the scenario recorded.
 """
 
@@ -100,9 +100,10 @@ def scenario(published_small_home: Path, tmp_path_factory: pytest.TempPathFactor
             reader.join(60)
     recorded.completed = read_whole_publication(home / "published")
 
-    # The replay goes through `salesplan backfill`: its extracts are loaded in one ingestion
-    # run first, then the month is re-planned without ingestion.
-    replay = run_cli(home, "backfill", "--from", NEXT_MONTH, "--to", NEXT_MONTH)
+    # The replay goes through `salesplan backfill` of both months: their extracts are loaded in
+    # one ingestion run first, then each month is re-planned without ingestion, its dbt build
+    # forked from the backfill's dbt process.
+    replay = run_cli(home, "backfill", "--from", FIRST_MONTH, "--to", NEXT_MONTH)
     recorded.replayed_exit = replay.returncode
     recorded.replay_lines = replay.stderr.splitlines()
     recorded.replayed = read_whole_publication(home / "published")
@@ -143,7 +144,7 @@ def test_readers_during_a_replan_see_one_whole_version_and_never_an_error(scenar
         assert months == sorted(months)  # never back to an older version
 
 
-def test_replaying_the_month_leaves_identical_published_bytes(scenario):
+def test_replaying_the_months_leaves_identical_published_bytes(scenario):
     assert scenario.replayed_exit == 0, "\n".join(scenario.replay_lines[-40:])
     assert scenario.replayed.snapshot != scenario.completed.snapshot
     assert scenario.replayed.parquet_sha256 == scenario.completed.parquet_sha256
@@ -151,7 +152,13 @@ def test_replaying_the_month_leaves_identical_published_bytes(scenario):
 
 def test_the_backfill_replay_loads_every_extract_before_it_re_plans(scenario):
     lines = scenario.replay_lines
-    month_starts = next(i for i, line in enumerate(lines) if "backfill 1/1: as-of" in line)
+    month_starts = next(i for i, line in enumerate(lines) if "backfill 1/2: as-of" in line)
     loads = [i for i, line in enumerate(lines) if line.endswith("_raw: started")]
     assert len(loads) == len(ENTITIES)
     assert max(loads) < month_starts
+
+
+def test_the_backfill_replay_builds_through_one_dbt_process(scenario):
+    assert "backfill: dbt builds start from one process that imports dbt once" in "\n".join(
+        scenario.replay_lines
+    )
