@@ -464,16 +464,17 @@ KEEP_DBT_PROCESS_FROM_MONTHS = 2
 def kept_dbt_process(months: int) -> Iterator[bool]:
     """Start the dbt builds of the block from one process that has imported dbt.
 
-    From ``KEEP_DBT_PROCESS_FROM_MONTHS`` months on (``fork_server.dbt_fork_server``); yields
-    whether it does.
+    From ``KEEP_DBT_PROCESS_FROM_MONTHS`` months on, where the platform allows it
+    (``fork_server.dbt_fork_server``); yields whether it does.
     """
-    if months < KEEP_DBT_PROCESS_FROM_MONTHS:
+    from pipelines.defs.dbt import fork_server
+
+    if months < KEEP_DBT_PROCESS_FROM_MONTHS or not fork_server.supported():
         yield False
         return
-    from pipelines.defs.dbt.fork_server import dbt_fork_server
     from pipelines.defs.dbt.resources import dbt_resource
 
-    with dbt_fork_server(dbt_resource.dbt_executable):
+    with fork_server.dbt_fork_server(dbt_resource.dbt_executable):
         yield True
 
 

@@ -64,6 +64,11 @@ sys.exit(client_main({socket!r}, {dbt!r}, {timeout!r}))
 """
 
 
+def supported() -> bool:
+    """Whether the server runs here: Linux, for fork and Unix sockets of packets with fds."""
+    return sys.platform.startswith("linux") and hasattr(socket, "send_fds")
+
+
 @contextlib.contextmanager
 def dbt_fork_server(dbt_executable: str) -> Iterator[Path]:
     """Run a dbt fork server for the block and yield its client executable.
