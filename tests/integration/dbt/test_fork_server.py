@@ -142,7 +142,13 @@ def test_the_server_ends_with_the_process_that_started_it(tmp_path):
         text=True,
     )
     socket_path = str(Path(starter.stdout.readline().strip()).with_name("server.sock"))
-    server = next(pid for pid in _pids() if socket_path in _cmdline(pid))
+    deadline = time.monotonic() + 10
+    servers = []  # until the server's process has started Python, its cmdline is not its own
+    while not servers and time.monotonic() < deadline:
+        servers = [pid for pid in _pids() if socket_path in _cmdline(pid)]
+        time.sleep(0.05)
+    assert len(servers) == 1
+    (server,) = servers
     starter.kill()
     starter.wait()
     deadline = time.monotonic() + 10
