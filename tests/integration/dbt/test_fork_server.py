@@ -19,7 +19,6 @@ import pytest
 
 from pipelines.defs.dbt.fork_server import CLIENT_ENV_VAR, dbt_fork_server, write_client
 from pipelines.defs.dbt.resources import dbt_executable, dbt_resource
-from salesplan.processes import is_running
 
 DBT = dbt_executable()
 
@@ -141,20 +140,22 @@ def test_the_server_ends_with_the_process_that_started_it(tmp_path):
         stdout=subprocess.PIPE,
         text=True,
     )
-    socket_path = str(Path(starter.stdout.readline().strip()).with_name("server.sock"))
-    deadline = time.monotonic() + 10
-    servers = []  # until the server's process has started Python, its cmdline is not its own
-    while not servers and time.monotonic() < deadline:
-        servers = [pid for pid in _pids() if socket_path in _cmdline(pid)]
-        time.sleep(0.05)
-    assert len(servers) == 1
+    try:
+        socket_path = str(Path(starter.stdout.readline().strip()).with_name("server.sock"))
+        deadline = time.monotonic() + 10
+        servers = []  # until the server's process has started Python, its cmdline is not its own
+        while not servers and time.monotonic() < deadline:
+            servers = [pid for pid in _pids() if socket_path in _cmdline(pid)]
+            time.sleep(0.05)
+        assert len(servers) == 1
+    finally:
+        starter.kill()
+        starter.wait()
     (server,) = servers
-    starter.kill()
-    starter.wait()
     deadline = time.monotonic() + 10
-    while is_running(server) and time.monotonic() < deadline:
+    while _alive(server) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not is_running(server)
+    assert not _alive(server)
 
 
 def test_the_dbt_resource_starts_dbt_through_the_client_of_a_running_server(tmp_path, monkeypatch):
@@ -169,6 +170,15 @@ def test_the_dbt_resource_starts_dbt_through_the_client_of_a_running_server(tmp_
 
 def _pids() -> list[int]:
     return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _alive(pid: int) -> bool:
+    # A process that ended but was not reaped yet (a zombie) has ended too.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
 
 
 def _cmdline(pid: int) -> str:
