@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ DBT = dbt_executable()
 
 
 @pytest.fixture(scope="module")
-def client() -> Path:
+def client() -> Iterator[Path]:
     """The client of one fork server, kept for the module's tests."""
     with dbt_fork_server(DBT) as client:
         yield client
@@ -54,9 +55,11 @@ def slow_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(executable: Path | str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(
+    executable: Path | str, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(executable), *args], cwd=cwd, capture_output=True, text=True, check=False
+        [str(executable), *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
 
 
@@ -75,14 +78,7 @@ def test_a_command_through_the_server_prints_and_exits_as_dbt_does(client, tmp_p
 
 def test_the_command_gets_the_client_s_folder_and_environment(client, slow_project):
     env = {**os.environ, "DBT_PROFILES_DIR": str(slow_project), "DBT_LOG_FORMAT": "json"}
-    result = subprocess.run(
-        [str(client), "debug", "--config-dir"],
-        cwd=slow_project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run(client, "debug", "--config-dir", cwd=slow_project, env=env)
     assert result.returncode == 0, result.stdout[-2000:]
     assert str(slow_project) in result.stdout  # the profiles folder came from the environment
     assert '"level": "info"' in result.stdout  # JSON log lines, as dagster-dbt reads them
