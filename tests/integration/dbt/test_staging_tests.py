@@ -1,11 +1,12 @@
-"""Staging's dbt tests check what staging decides, not what the ingestion already refused.
+"""Staging's dbt tests check what staging decides, not what the ingestion already ensured.
 
 The raw layer holds only rows that passed every blocking rule of the ingestion
 (``expectations.rules``: a required column null, a category outside its allowed set, a negative
-amount or a reference to a record not loaded yet makes the load write nothing), and staging
-passes those columns through with a cast. A dbt test of the same rule on staging can never
-fail, and costs a query and a node in every monthly build.
-"""
+amount or a reference to a record not loaded yet makes the load write nothing), an optional
+column with a documented default holds it wherever the extract left it out or empty
+(``ingestion.mapping``, tested in ``tests/unit/ingestion/test_mapping.py``), and staging passes
+those columns through with a cast. A dbt test of the same rule on staging can never fail, and
+costs a query and a node in every monthly build."""
 
 from __future__ import annotations
 
@@ -56,9 +57,10 @@ def staging_column_tests(manifest: dict[str, Any]) -> Iterator[StagingTest]:
 
 
 def refused_by_ingestion(test: StagingTest, column: Column) -> bool:
-    """Whether a blocking ingestion rule of ``column`` already refuses what ``test`` finds."""
+    """Whether the ingestion already ensures that ``column`` never has what ``test`` finds."""
     if test.kind == "not_null":
-        return not column.nullable
+        # An optional column with a documented default is filled with it, missing or empty.
+        return not column.nullable or column.default is not None
     if test.kind == "accepted_values":
         return column.allowed is not None and set(column.allowed) <= set(test.arguments["values"])
     if test.kind == "accepted_range":
@@ -89,7 +91,7 @@ def test_staging_does_not_retest_what_the_ingestion_refuses(manifest):
         if refused_by_ingestion(test, entity.column(test.column)):
             retested.append(f"{test.kind} on {test.model}.{test.column}")
     assert not retested, (
-        "these staging tests repeat a blocking ingestion rule and can never fail: "
+        "these staging tests repeat what the ingestion ensures and can never fail: "
         + ", ".join(sorted(retested))
     )
 
@@ -107,7 +109,12 @@ def test_staging_passes_the_ingestion_checked_columns_through_with_a_cast(manife
         entity = staged_entity(model)
         assert entity is not None, f"{model} stages no raw entity"
         for column in entity.columns:
-            checked = not column.nullable or column.allowed or column.non_negative
+            checked = (
+                not column.nullable
+                or column.default is not None
+                or column.allowed
+                or column.non_negative
+            )
             staged = selects(sql, column.name)
             if (checked or column.references) and staged and not pass_through(sql, column.name):
                 computed.append(f"{model}.{column.name}")
