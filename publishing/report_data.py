@@ -291,11 +291,11 @@ class ServingFile:
                 f"{self.path}: table {table!r} is missing; the serving file holds "
                 f"{sorted(self.tables)}"
             )
-        missing = [column for column in columns if column not in self.columns(table)]
+        present = self.columns(table)
+        missing = [column for column in columns if column not in present]
         if missing:
             raise ReportInputError(
-                f"{self.path}: table {table!r} lacks column(s) {missing}; it has "
-                f"{self.columns(table)}"
+                f"{self.path}: table {table!r} lacks column(s) {missing}; it has {present}"
             )
 
     def version(
