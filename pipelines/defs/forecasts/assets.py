@@ -9,11 +9,13 @@ back to seasonal naive; it never fails the run.
 
 # No `from __future__ import annotations`: Dagster reads the context, config and resource
 # parameter annotations at definition time.
+import datetime as dt
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 
 import dagster as dg
+import duckdb
 import pandas as pd
 from pydantic import Field
 
@@ -138,12 +140,7 @@ def forecast_version(
     frames = published_frames(results, as_of, config.stored_paths)
     with warehouse.connect() as connection:
         counts = write_version(connection, as_of, frames)
-        written = {
-            table: connection.execute(
-                f"SELECT * FROM {SCHEMA}.{table} WHERE as_of_month = ?", [as_of]
-            ).fetchdf()
-            for table in ("forecast_monthly", "forecast_paths")
-        }
+        check_results = list(_checks(connection, as_of, config.bottom_keys))
     for table in TABLES:
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey(table),
@@ -153,7 +150,7 @@ def forecast_version(
                 **_metadata(table, results),
             },
         )
-    yield from _checks(written, config.bottom_keys)
+    yield from check_results
 
 
 def forecast_engine(configured: str | None, environ: Mapping[str, str]) -> str:
@@ -261,15 +258,28 @@ def _number(value: object) -> float | None:
     return None if pd.isna(value) else round(float(value), 4)  # type: ignore[arg-type]
 
 
-def _checks(written: dict[str, pd.DataFrame], keys: list[str]) -> Iterator[dg.AssetCheckResult]:
-    monthly = written["forecast_monthly"]
-    yield checks.coherent(monthly, keys, "yhat", ["metric", "month"], "forecast_monthly")
-    yield checks.valid_intervals(monthly)
-    nodes = monthly.drop_duplicates(["metric", "unique_id"])[
-        ["metric", "unique_id", "level", *keys]
-    ]
-    paths = written["forecast_paths"].merge(nodes, on=["metric", "unique_id"], how="left")
-    yield checks.coherent(paths, keys, "y", ["metric", "month", "path"], "forecast_paths")
+def _checks(
+    connection: duckdb.DuckDBPyConnection, as_of: dt.date, keys: list[str]
+) -> Iterator[dg.AssetCheckResult]:
+    """Check the version as written: the checks read the warehouse's rows, not the frames."""
+    version = {"as_of": as_of}
+    monthly = f"SELECT * FROM {SCHEMA}.forecast_monthly WHERE as_of_month = $as_of"
+    yield checks.coherent(
+        connection, monthly, version, keys, "yhat", ["metric", "month"], "forecast_monthly"
+    )
+    yield checks.valid_intervals(connection.execute(monthly, version).fetchdf())
+    # A path row names its node by unique_id; the node's level and keys are the forecast's.
+    paths = f"""
+        SELECT p.metric, p.month, p.path, p.y, n.level, {", ".join(f"n.{key}" for key in keys)}
+        FROM {SCHEMA}.forecast_paths AS p
+        LEFT JOIN (
+            SELECT DISTINCT metric, unique_id, level, {", ".join(keys)} FROM ({monthly})
+        ) AS n USING (metric, unique_id)
+        WHERE p.as_of_month = $as_of
+    """
+    yield checks.coherent(
+        connection, paths, version, keys, "y", ["metric", "month", "path"], "forecast_paths"
+    )
 
 
 @dg.definitions

@@ -1,4 +1,4 @@
-"""Checks of a forecast version, run on the rows read back from the warehouse.
+"""Checks of a forecast version, run on the rows written to the warehouse.
 
 * ``forecast_monthly``: ``coherent`` (every parent's forecast is the exact sum of its
   bottom-level segments, per metric and month) and ``valid_intervals`` (non-negative, and
@@ -10,9 +10,10 @@ All are blocking: planning must not divide targets by an incoherent forecast.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -44,39 +45,79 @@ def check_specs() -> list[dg.AssetCheckSpec]:
 
 
 def coherent(
-    frame: pd.DataFrame, keys: Sequence[str], value: str, by: Sequence[str], table: str
+    connection: duckdb.DuckDBPyConnection,
+    relation: str,
+    parameters: Mapping[str, object],
+    keys: Sequence[str],
+    value: str,
+    by: Sequence[str],
+    table: str,
 ) -> dg.AssetCheckResult:
-    """Compare every parent row with the sum of the bottom rows it covers.
+    """Compare every parent row with the exact sum of the bottom rows it covers, in the warehouse.
+
+    The sums run in DuckDB on the written rows: a version's sample paths are ~0.7 M rows at the
+    default demo, which pandas took ~1.2 s to read back, join to their nodes and group.
 
     Args:
-        frame: Rows with ``level``, the hierarchy ``keys`` (NULL where aggregated), ``value``
-            and the ``by`` columns (for example ``metric, month``).
-        keys: The hierarchy keys; bottom rows have all of them.
-        value: The summed column.
-        by: Columns that must match between a parent and its segments.
-        table: The checked table.
+        connection: the warehouse holding the rows.
+        relation: a query of the rows to check, with ``level``, the hierarchy ``keys`` (NULL
+            where aggregated), ``value`` (a decimal: sums are exact) and the ``by`` columns.
+        parameters: the query's named parameters.
+        keys: the hierarchy keys; bottom rows have all of them.
+        value: the summed column.
+        by: columns that must match between a parent and its segments (e.g. metric, month).
+        table: the checked table.
     """
-    bottom = frame.dropna(subset=list(keys))
+    aggregated = " OR ".join(f"{key} IS NULL" for key in keys)
+    bottom = " AND ".join(f"{key} IS NOT NULL" for key in keys)
+    kept = ", ".join(f"bool_and({key} IS NOT NULL)" for key in keys)
+    levels = connection.execute(
+        f"SELECT level, {kept} FROM ({relation}) "
+        f"WHERE level IS NOT NULL AND ({aggregated}) GROUP BY level ORDER BY level",
+        dict(parameters),
+    ).fetchall()
     mismatches, compared = 0, 0
-    worst: dict[str, object] = {}
-    for level, rows in frame[frame[list(keys)].isna().any(axis=1)].groupby("level"):
-        level_keys = [key for key in keys if rows[key].notna().all()]
-        sums = bottom.groupby([*by, *level_keys])[value].sum().round(2)
-        parents = rows.set_index([*by, *level_keys])[value].round(2)
-        joined = parents.to_frame("parent").join(sums.rename("segments"), how="left")
-        differs = ~np.isclose(
-            joined["parent"], joined["segments"].fillna(np.nan), rtol=0, atol=1e-6
-        )
-        compared += len(joined)
-        mismatches += int(differs.sum())
-        if differs.any() and not worst:
-            index = joined.index[differs.to_numpy()][0]
-            worst = {"level": level, "at": str(index), **joined[differs].iloc[0].to_dict()}
+    first: dict[str, object] = {}
+    for level, *has_key in levels:
+        # A level's parents are matched on the keys that all of its rows have.
+        matched = [*by, *(key for key, has in zip(keys, has_key, strict=True) if has)]
+        columns = ", ".join(matched)
+        joined = f"""
+            WITH checked AS ({relation}),
+            segments AS (
+                SELECT {columns}, sum({value}) AS segments FROM checked WHERE {bottom}
+                GROUP BY {columns}
+            ),
+            parents AS (
+                SELECT {columns}, {value} AS parent FROM checked
+                WHERE level = $level AND ({aggregated})
+            )
+            SELECT {columns}, parent, segments, segments IS NULL OR parent <> segments AS differs
+            FROM parents LEFT JOIN segments USING ({columns})
+        """
+        arguments = {**parameters, "level": level}
+        rows, bad = connection.execute(
+            f"SELECT count(*), count(*) FILTER (differs) FROM ({joined})", arguments
+        ).fetchall()[0]
+        compared += rows
+        mismatches += bad
+        if bad and not first:
+            *located, parent, segments = connection.execute(
+                f"SELECT {columns}, parent, segments FROM ({joined}) "
+                f"WHERE differs ORDER BY {columns} LIMIT 1",
+                arguments,
+            ).fetchall()[0]
+            first = {
+                "level": level,
+                **{column: str(at) for column, at in zip(matched, located, strict=True)},
+                "parent": str(parent),
+                "segments": None if segments is None else str(segments),
+            }
     return dg.AssetCheckResult(
         asset_key=dg.AssetKey(table),
         check_name="coherent",
         passed=mismatches == 0 and compared > 0,
-        metadata={"parents_compared": compared, "mismatches": mismatches, "first": str(worst)},
+        metadata={"parents_compared": compared, "mismatches": mismatches, "first": str(first)},
     )
 
 
