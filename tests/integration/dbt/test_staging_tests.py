@@ -6,7 +6,8 @@ amount or a reference to a record not loaded yet makes the load write nothing), 
 column with a documented default holds it wherever the extract left it out or empty
 (``ingestion.mapping``, tested in ``tests/unit/ingestion/test_mapping.py``), and staging passes
 those columns through with a cast. A dbt test of the same rule on staging can never fail, and
-costs a query and a node in every monthly build."""
+costs a query and a node in every monthly build.
+"""
 
 from __future__ import annotations
 
