@@ -51,8 +51,8 @@ PREVIOUS_FUNNEL_COLUMNS = ("as_of_month", "metric", "node", "month", "required_o
 # Where write_version puts a version's rows before swapping them into the plan tables: the
 # connection's temporary tables. DuckDB keeps them within its memory limit, spilling beyond it
 # to warehouse.duckdb.tmp, and never writes them to the file or its write-ahead log. Staged in
-# the file instead (plan_staging, before), every row was written, logged and checkpointed
-# twice: writing the default demo's 2026-10 version took 3.0-3.3 s then, 2.3-2.6 s now.
+# the file instead (plan_staging, before), every row was written, logged and checkpointed twice:
+# about 1 s more of the 2.4-2.5 s that writing one version of the default demo takes.
 STAGING_SCHEMA = "temp.main"
 # Where versions were staged before: dropped if a killed run of an older version left it.
 _FORMER_STAGING_SCHEMA = "plan_staging"
