@@ -122,23 +122,14 @@ def published_columns(table: str) -> list[str]:
     return [column for column in PLAN_TABLES[table] if column != "minor_units"]
 
 
-def create_tables(
-    connection: duckdb.DuckDBPyConnection, schema: str = SCHEMA, *, temporary: bool = False
-) -> None:
-    """Create ``schema`` (default ``plan``) and its tables when they do not exist yet.
-
-    With ``temporary``, the tables are the connection's own, in ``temp.main`` (``schema`` is
-    then ignored): they live until it closes and are never written to the database file.
-    """
-    if not temporary:
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+def create_tables(connection: duckdb.DuckDBPyConnection, schema: str = SCHEMA) -> None:
+    """Create ``schema`` (default ``plan``) and its tables when they do not exist yet."""
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table in PLAN_TABLES:
         columns = ", ".join(
             f'"{column}" {column_type(table, column)}' for column in published_columns(table)
         )
-        name = table if temporary else f"{schema}.{table}"
-        kind = "TEMP TABLE" if temporary else "TABLE"
-        connection.execute(f"CREATE {kind} IF NOT EXISTS {name} ({columns})")
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{table} ({columns})")
 
 
 def to_published(table: str, frame: pd.DataFrame) -> pd.DataFrame:

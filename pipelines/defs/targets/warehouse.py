@@ -48,14 +48,8 @@ PREVIOUS_PLAN_GRAINS = ("year", "month")
 # needed per target month (the plan-change waterfall of required opportunities). Reading all
 # 30 columns of the xlarge demo's 8.7M rows kept 5.6 GB more for the whole re-plan.
 PREVIOUS_FUNNEL_COLUMNS = ("as_of_month", "metric", "node", "month", "required_opportunities")
-# Where write_version puts a version's rows before swapping them into the plan tables: the
-# connection's temporary tables. DuckDB keeps them within its memory limit, spilling beyond it
-# to warehouse.duckdb.tmp, and never writes them to the file or its write-ahead log. Staged in
-# the file instead (plan_staging, before), every row was written, logged and checkpointed twice:
-# about 1 s more of the 2.4-2.5 s that writing one version of the default demo takes.
-STAGING_SCHEMA = "temp.main"
-# Where versions were staged before: dropped if a killed run of an older version left it.
-_FORMER_STAGING_SCHEMA = "plan_staging"
+# Where write_version puts a version's rows before swapping them into the plan tables.
+STAGING_SCHEMA = "plan_staging"
 # The version's target_plan rows are stored in this order. The planner makes them period by
 # period (all nodes of one week, then the next), so a DuckDB row group held nearly every node
 # and its dictionaries of node, rep and partner names filled segment after segment. At the
@@ -380,10 +374,9 @@ def write_version(
     # The parts go to staging tables first, each committed as it comes: rows appended inside
     # one open transaction stay in memory until it commits (3 GB beyond DuckDB's own memory
     # limit for the 40M rows of the xlarge demo). Only the swap below is one transaction.
-    connection.execute(f"DROP SCHEMA IF EXISTS {_FORMER_STAGING_SCHEMA} CASCADE")
-    _drop_staging(connection)  # left by an earlier call that failed on this connection
+    _drop_staging(connection)  # left by a killed run
     try:
-        create_tables(connection, temporary=True)
+        create_tables(connection, STAGING_SCHEMA)
         staged = _Batches(connection, STAGING_SCHEMA, INSERT_BATCH_ROWS)
         for parts in results.values():
             for part in [parts] if isinstance(parts, PlanResult) else parts:
@@ -472,5 +465,4 @@ def _write_funnel_rates(
 
 
 def _drop_staging(connection: duckdb.DuckDBPyConnection) -> None:
-    for table in PLAN_TABLES:
-        connection.execute(f"DROP TABLE IF EXISTS {STAGING_SCHEMA}.{table}")
+    connection.execute(f"DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE")
