@@ -48,6 +48,12 @@ DBT_BUILD_ARGS = ("build", "--exclude-resource-type", "unit_test")
 # that was not built, which fails on a fresh warehouse and reads stale data on an old one.
 # dagster-dbt still overrides this when the check selection asks for it.
 DBT_ENV_DEFAULTS = {"DBT_INDIRECT_SELECTION": "cautious"}
+# dbt's file log at its default level, debug, holds every SQL statement as a JSON event: 6-7 MB
+# a `default` build, written under one lock that dbt's four threads queue on (a fifth of the
+# build's samples in py-spy). At info it keeps every node's start, result and error; the SQL a
+# node ran is in `dbt/run/`. DBT_LOG_LEVEL_FILE=debug in the environment restores the full log.
+FILE_LOG_LEVEL_ENV_VAR = "DBT_LOG_LEVEL_FILE"
+DEFAULT_FILE_LOG_LEVEL = "info"
 THREADS_ENV_VAR = "SALESPLAN_DBT_THREADS"
 # dbt-duckdb's threads are cursors of one DuckDB database, which already spreads each query over
 # every core and holds all of them to one memory limit. Concurrent models overlap dbt's own
@@ -103,12 +109,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             f"on {warehouse.path}"
         )
         warehouse.wait_until_free()  # e.g. a dbt left running by a killed re-plan
-        environment = {
-            WAREHOUSE_ENV_VAR: warehouse.path,
-            AS_OF_ENV_VAR: as_of_month,
-            **DBT_ENV_DEFAULTS,
-        }
-        with _environment(**environment):
+        with _environment(**dbt_environment(warehouse.path, as_of_month)):
             threads = dbt_threads(Path(warehouse.path))
             context.log.info(f"dbt builds {threads} model(s) at a time")
             invocation = dbt.cli(
@@ -119,6 +120,19 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         yield from invocation.stream()
 
     return salesplan_dbt_models
+
+
+def dbt_environment(warehouse: str, as_of_month: str) -> dict[str, str]:
+    """The environment variables of a monthly build, on top of this process's own.
+
+    The file log's level is ``DEFAULT_FILE_LOG_LEVEL`` unless ``DBT_LOG_LEVEL_FILE`` is set.
+    """
+    return {
+        WAREHOUSE_ENV_VAR: warehouse,
+        AS_OF_ENV_VAR: as_of_month,
+        FILE_LOG_LEVEL_ENV_VAR: os.environ.get(FILE_LOG_LEVEL_ENV_VAR, DEFAULT_FILE_LOG_LEVEL),
+        **DBT_ENV_DEFAULTS,
+    }
 
 
 def dbt_threads(warehouse: Path, serial_from_rows: int = SERIAL_BUILD_FROM_RAW_ROWS) -> int:
