@@ -25,6 +25,7 @@ from planning.synthetic import synthetic_inputs
 EXAMPLE = Path(__file__).resolve().parents[5] / "planning" / "examples" / "planning.yml"
 AS_OF = "2026-08"
 THRESHOLD = 0.8
+METRIC = "bookings"  # the stream the tests break
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,13 +73,13 @@ def sample(result: dg.AssetCheckResult) -> list[dict[str, str]]:
     return result.metadata["sample"].data
 
 
-def first_part(version: Version, grains: set[str], metric: str = "bookings") -> int:
-    """The index of the first part of ``metric`` whose target plan has exactly ``grains``."""
+def first_part(version: Version, grains: set[str]) -> int:
+    """The index of the first part of ``METRIC`` whose target plan has exactly ``grains``."""
     for index, part in enumerate(version.parts):
         plan = part.target_plan
-        if len(plan) and set(plan["grain"]) == grains and set(plan["metric"]) == {metric}:
+        if len(plan) and set(plan["grain"]) == grains and set(plan["metric"]) == {METRIC}:
             return index
-    raise AssertionError(f"no part of {metric} with grains {grains}")
+    raise AssertionError(f"no part of {METRIC} with grains {grains}")
 
 
 def changed(
@@ -163,7 +164,7 @@ def test_a_closed_month_that_moved_since_the_previous_version_fails(version):
     previous, row = changed(
         version.previous_plan,
         lambda f: (
-            (f["metric"] == "bookings")
+            (f["metric"] == METRIC)
             & f["is_leaf"]
             & (f["grain"] == "month")
             & (f["period"] < AS_OF)
@@ -184,7 +185,7 @@ def test_a_lock_the_plan_does_not_hold_fails_locks_respected(version):
     plan = version.parts[first_part(version, {"year", "quarter", "month"})].target_plan
     cell = plan[plan["is_leaf"] & (plan["grain"] == "month") & (plan["period"] == "2026-09")]
     node, value = cell["node"].iloc[0], int(cell["period_target"].iloc[0])
-    lock = Adjustment("bookings", node, dt.date(2026, 9, 1), value + 1, True, "test row 2")
+    lock = Adjustment(METRIC, node, dt.date(2026, 9, 1), value + 1, True, "test row 2")
     proposal = dataclasses.replace(lock, locked=False)
 
     assert failing(check(version.parts, version.previous_plan, [proposal])) == set()
