@@ -3,12 +3,12 @@
 One multi-asset per as-of partition reads the marts, the forecast and the planning inputs,
 re-plans for the official configuration (``landing/planning.yml``) and for each scenario
 (``landing/scenarios/<name>.yml``), writes all tables of the version in one transaction and
-checks the rows it wrote. Each plan is made, checked and written one stream (metric) at a time
-(:func:`planning.plan_streams`), so only one stream's frames are in memory: at the large demo
-the whole version was 3.4M ``target_plan`` rows and ~3 GB of frames. Bad input fails the run
-with the planner's message (input, row, column, value) and rolls the transaction back, so
-nothing is written and the last good plan stays. Scenarios re-plan the open months only: their
-closed months and original targets are the official plan's.
+checks the official rows it wrote, in the warehouse. Each plan is made and written one stream
+(metric) at a time (:func:`planning.plan_streams`), so only one stream's frames are in memory:
+at the large demo the whole version was 3.4M ``target_plan`` rows and ~3 GB of frames. Bad
+input fails the run with the planner's message (input, row, column, value) and rolls the
+transaction back, so nothing is written and the last good plan stays. Scenarios re-plan the
+open months only: their closed months and original targets are the official plan's.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context and resource parameter
@@ -112,23 +112,15 @@ def plan_version(
         try:
             inputs = read_plan_inputs(connection, as_of)
             previous = read_previous_version(connection, as_of, fiscal_year, official.minor_units)
-            adjustments = applied_adjustments(inputs.adjustments, official, as_of)
-            version_checks = checks.VersionChecks(
-                previous.target_plan if previous else None,
-                as_of_month,
-                adjustments,
-                official.alerts.threshold,
-            )
             summary = _Summary()
 
             def parts(scenario: str, config: PlanningConfig) -> Iterator[PlanResult]:
-                # One stream at a time: checked and summarized, written, then dropped.
+                # One stream at a time: summarized, written, then dropped.
                 context.log.info(f"re-planning {as_of_month}, scenario {scenario}")
                 for part in plan_streams(
                     inputs, config, as_of_month, scenario=scenario, previous=previous
                 ):
                     if scenario == OFFICIAL:
-                        version_checks.add(part)
                         summary.add(part)
                     yield part
 
@@ -137,6 +129,14 @@ def plan_version(
                 as_of,
                 {scenario: parts(scenario, config) for scenario, config in configs.items()},
                 inputs.funnel_rates,
+            )
+            results = checks.version_checks(
+                connection,
+                as_of_month,
+                previous.as_of_month if previous else None,
+                applied_adjustments(inputs.adjustments, official, as_of),
+                official.alerts.threshold,
+                official.minor_units,
             )
         except PlanningInputError as error:
             raise dg.Failure(
@@ -155,7 +155,7 @@ def plan_version(
                 **summary.metadata(table),
             },
         )
-    yield from version_checks.results()
+    yield from results
 
 
 def _configs(home: HomeResource) -> dict[str, PlanningConfig]:

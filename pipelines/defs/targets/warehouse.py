@@ -39,7 +39,7 @@ from planning.config import SEGMENT_DIMENSIONS
 from salesplan.months import add_months, format_month
 
 SEGMENT_KEYS = list(SEGMENT_DIMENSIONS)
-# The part of the previous target_plan the planner and the checks read (PreviousVersion): its
+# The part of the previous target_plan the planner reads (PreviousVersion): its
 # year and month rows. Weeks and quarters are ~80% of a version's rows (53 ISO weeks against 13
 # year and month periods) and the other columns another ~60% of its cells: reading everything
 # took 3.8 GB at the large demo (3.4M rows), this ~0.3 GB.

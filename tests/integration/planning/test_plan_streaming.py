@@ -123,28 +123,49 @@ def test_each_stream_comes_as_its_months_then_its_weeks_by_quarter_and_the_alert
         pd.testing.assert_frame_equal(combined.tables()[table], frame, obj=table)
 
 
-def test_checks_run_part_by_part_pass_on_a_good_plan_and_catch_a_broken_stream(config, inputs):
+def test_the_checks_pass_on_a_version_written_by_streams_and_catch_a_broken_stream(
+    tmp_path, config, inputs
+):
     adjustments = applied_adjustments(inputs.adjustments, config, AUGUST)
-    good = checks.VersionChecks(None, "2026-08", adjustments, config.alerts.threshold)
-    broken = checks.VersionChecks(None, "2026-08", adjustments, config.alerts.threshold)
-    for part in plan_streams(inputs, config, "2026-08"):
-        good.add(part)
-        if not part.target_plan.empty and part.target_plan["metric"].iloc[0] == "collections":
-            plan = part.target_plan.copy()
-            plan.loc[plan.index[-1], "period_target"] += 1  # a leaf's last week no longer adds up
-            part = dataclasses.replace(part, target_plan=plan)
-        broken.add(part)
-    results = good.results()
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+
+    def checked(parts) -> list:
+        counts = write_version(connection, AUGUST, {OFFICIAL: parts}, None)
+        results = checks.version_checks(
+            connection, "2026-08", None, adjustments, config.alerts.threshold, config.minor_units
+        )
+        return counts, results
+
+    counts, results = checked(plan_streams(inputs, config, "2026-08"))
     assert [(r.asset_key.path[-1], r.check_name) for r in results] == [
         (table, name) for table, names in checks.CHECKS.items() for name in names
     ]
     assert all(result.passed for result in results)
-    sums = next(result for result in broken.results() if result.check_name == "sums_exact")
-    assert not sums.passed
-    assert sums.metadata["failing_rows"].value > 0
-    assert sums.metadata["rows_checked"].value == sum(
-        len(part.target_plan) for part in plan_streams(inputs, config, "2026-08")
-    )
+    sums = next(result for result in results if result.check_name == "sums_exact")
+    assert sums.metadata["rows_checked"].value == counts["target_plan"]
+
+    def broken():
+        weeks = 0
+        for part in plan_streams(inputs, config, "2026-08"):
+            plan = part.target_plan
+            if (
+                len(plan)
+                and set(plan["metric"]) == {"collections"}
+                and plan["grain"].eq("week").all()
+            ):
+                weeks += 1
+                if weeks == 1:  # the first part of collections' weeks: a leaf's week is off
+                    plan = plan.copy()
+                    plan.loc[plan.index[-1], "period_target"] += 1
+                    part = dataclasses.replace(part, target_plan=plan)
+            yield part
+
+    _, results = checked(broken())
+    failed = [result.check_name for result in results if not result.passed]
+    assert failed == ["sums_exact"]
+    sums = results[0]
+    assert sums.metadata["failing_rows"].value == 2  # its parent's week, and its year
+    assert {row["metric"] for row in sums.metadata["sample"].data} == {"collections"}
 
 
 @BATCHES

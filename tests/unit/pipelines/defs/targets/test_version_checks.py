@@ -1,8 +1,8 @@
 """The plan version's checks, on a real re-plan broken one cell at a time.
 
 The integration tests see only versions that pass. Here each test changes one value of a
-version that the planner made, or of the previous version, and expects exactly the checks
-that own that rule to fail.
+version that the planner made, or of the previous version, writes both to a DuckDB warehouse
+as the asset does, and expects exactly the checks that own that rule to fail.
 """
 
 from __future__ import annotations
@@ -14,35 +14,46 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.defs.targets.checks import CHECKS, VersionChecks
-from planning import PlanResult, PreviousVersion, build_plan, load_config, plan_streams
+from pipelines.defs.targets.checks import CHECKS, version_checks
+from pipelines.defs.targets.warehouse import write_version
+from planning import (
+    OFFICIAL,
+    PlanResult,
+    PreviousVersion,
+    build_plan,
+    load_config,
+    plan_streams,
+)
 from planning.locks import Adjustment
 from planning.synthetic import synthetic_inputs
 
 EXAMPLE = Path(__file__).resolve().parents[5] / "planning" / "examples" / "planning.yml"
 AS_OF = "2026-08"
+PREVIOUS = "2026-07"
 THRESHOLD = 0.8
 METRIC = "bookings"  # the stream the tests break
 
 
 @dataclasses.dataclass(frozen=True)
 class Version:
-    """The parts of the August version as the asset checks them, and July's target plan."""
+    """The parts of the August version as the asset writes them, and the July version."""
 
     parts: list[PlanResult]
-    previous_plan: pd.DataFrame
+    previous: PlanResult
+    minor_units: int
 
 
 @pytest.fixture(scope="module")
 def version() -> Version:
     config = load_config(EXAMPLE)
     inputs = synthetic_inputs(reps_per_region=2, as_of="2026-09")
-    july = build_plan(inputs, config, "2026-07")
+    july = build_plan(inputs, config, PREVIOUS)
     previous = PreviousVersion(
-        as_of_month="2026-07",
+        as_of_month=PREVIOUS,
         target_plan=july.target_plan,
         funnel_requirements=july.funnel_requirements,
         forecasts=inputs.forecasts,
@@ -50,19 +61,27 @@ def version() -> Version:
         funnel_rates=inputs.funnel_rates,
     )
     parts = list(plan_streams(inputs, config, AS_OF, previous=previous))
-    return Version(parts, july.target_plan)
+    return Version(parts, july, config.minor_units)
 
 
 def check(
-    parts: Sequence[PlanResult],
-    previous_plan: pd.DataFrame,
+    version: Version,
+    parts: Sequence[PlanResult] | None = None,
+    previous: PlanResult | None = None,
     adjustments: Sequence[Adjustment] = (),
 ) -> dict[str, dg.AssetCheckResult]:
-    """Every check's result, by ``table.check``."""
-    checks = VersionChecks(previous_plan, AS_OF, adjustments, THRESHOLD)
-    for part in parts:
-        checks.add(part)
-    return {f"{r.asset_key.path[-1]}.{r.check_name}": r for r in checks.results()}
+    """Every check's result, by ``table.check``, with the version's parts or previous replaced."""
+    connection = duckdb.connect()
+    try:
+        for month, written in ((PREVIOUS, previous or version.previous), (AS_OF, parts)):
+            first_day = dt.date.fromisoformat(f"{month}-01")
+            write_version(connection, first_day, {OFFICIAL: written or version.parts}, None)
+        results = version_checks(
+            connection, AS_OF, PREVIOUS, adjustments, THRESHOLD, version.minor_units
+        )
+    finally:
+        connection.close()
+    return {f"{r.asset_key.path[-1]}.{r.check_name}": r for r in results}
 
 
 def failing(results: dict[str, dg.AssetCheckResult]) -> set[str]:
@@ -110,7 +129,7 @@ def with_table(version: Version, index: int, table: str, frame: pd.DataFrame) ->
 
 
 def test_the_planner_s_version_passes_every_check(version):
-    results = check(version.parts, version.previous_plan)
+    results = check(version)
 
     assert set(results) == {f"{table}.{name}" for table, names in CHECKS.items() for name in names}
     assert failing(results) == set()
@@ -125,7 +144,7 @@ def test_a_parent_one_minor_unit_off_its_children_fails_sums_exact_and_is_named(
         plus_one,
     )
 
-    results = check(with_table(version, index, "target_plan", plan), version.previous_plan)
+    results = check(version, with_table(version, index, "target_plan", plan))
 
     assert failing(results) == {"target_plan.sums_exact"}
     assert row["node"] in {entry["node"] for entry in sample(results["target_plan.sums_exact"])}
@@ -137,7 +156,7 @@ def test_a_week_one_minor_unit_off_fails_sums_exact(version):
         version.parts[index].target_plan, lambda f: f["is_leaf"], "period_target", plus_one
     )
 
-    results = check(with_table(version, index, "target_plan", plan), version.previous_plan)
+    results = check(version, with_table(version, index, "target_plan", plan))
 
     assert failing(results) == {"target_plan.sums_exact"}
     # Against its parent's week, and the leaf's weeks against its year.
@@ -153,7 +172,7 @@ def test_a_negative_floor_fails_non_negative(version):
         lambda _: -1,
     )
 
-    results = check(with_table(version, index, "target_plan", plan), version.previous_plan)
+    results = check(version, with_table(version, index, "target_plan", plan))
 
     # The floor also no longer adds up to the leaf's parent.
     assert failing(results) == {"target_plan.non_negative", "target_plan.sums_exact"}
@@ -161,8 +180,8 @@ def test_a_negative_floor_fails_non_negative(version):
 
 
 def test_a_closed_month_that_moved_since_the_previous_version_fails(version):
-    previous, row = changed(
-        version.previous_plan,
+    previous_plan, row = changed(
+        version.previous.target_plan,
         lambda f: (
             (f["metric"] == METRIC)
             & f["is_leaf"]
@@ -174,7 +193,9 @@ def test_a_closed_month_that_moved_since_the_previous_version_fails(version):
         plus_one,
     )
 
-    results = check(version.parts, previous)
+    results = check(
+        version, previous=dataclasses.replace(version.previous, target_plan=previous_plan)
+    )
 
     assert failing(results) == {"target_plan.closed_months_unchanged"}
     bad = sample(results["target_plan.closed_months_unchanged"])
@@ -188,8 +209,8 @@ def test_a_lock_the_plan_does_not_hold_fails_locks_respected(version):
     lock = Adjustment(METRIC, node, dt.date(2026, 9, 1), value + 1, True, "test row 2")
     proposal = dataclasses.replace(lock, locked=False)
 
-    assert failing(check(version.parts, version.previous_plan, [proposal])) == set()
-    results = check(version.parts, version.previous_plan, [lock])
+    assert failing(check(version, adjustments=[proposal])) == set()
+    results = check(version, adjustments=[lock])
     assert failing(results) == {"target_plan.locks_respected"}
     assert sample(results["target_plan.locks_respected"]) == [
         {"node": node, "month": "2026-09-01", "lock": str(value + 1), "plan": str(value)}
@@ -199,9 +220,7 @@ def test_a_lock_the_plan_does_not_hold_fails_locks_respected(version):
 def test_a_lock_on_a_metric_that_was_not_planned_fails(version):
     lock = Adjustment("renewals", "company", None, 100, True, "test row 2")
 
-    assert failing(check(version.parts, version.previous_plan, [lock])) == {
-        "target_plan.locks_respected"
-    }
+    assert failing(check(version, adjustments=[lock])) == {"target_plan.locks_respected"}
 
 
 def test_funnel_work_for_another_target_than_the_open_month_s_fails(version):
@@ -210,9 +229,7 @@ def test_funnel_work_for_another_target_than_the_open_month_s_fails(version):
         version.parts[index].funnel_requirements, lambda f: f["target"] > 0, "target", plus_one
     )
 
-    results = check(
-        with_table(version, index, "funnel_requirements", funnel), version.previous_plan
-    )
+    results = check(version, with_table(version, index, "funnel_requirements", funnel))
 
     assert failing(results) == {"funnel_requirements.matches_open_targets"}
 
@@ -223,7 +240,7 @@ def test_a_seller_s_target_other_than_the_sum_of_their_leaves_fails(version):
         version.parts[index].rep_targets, lambda f: f["grain"] == "month", "period_target", plus_one
     )
 
-    results = check(with_table(version, index, "rep_targets", sellers), version.previous_plan)
+    results = check(version, with_table(version, index, "rep_targets", sellers))
 
     assert failing(results) == {"rep_targets.matches_target_plan"}
 
@@ -234,7 +251,7 @@ def test_a_waterfall_that_does_not_add_up_fails(version):
         version.parts[index].plan_changes, lambda f: f["current"].notna(), "current", plus_one
     )
 
-    results = check(with_table(version, index, "plan_changes", changes), version.previous_plan)
+    results = check(version, with_table(version, index, "plan_changes", changes))
 
     assert failing(results) == {"plan_changes.adds_up"}
 
@@ -248,7 +265,7 @@ def test_an_alert_at_the_threshold_fails_below_threshold(version):
         lambda _: THRESHOLD,
     )
 
-    results = check(with_table(version, index, "attainment_alerts", alerts), version.previous_plan)
+    results = check(version, with_table(version, index, "attainment_alerts", alerts))
 
     assert failing(results) == {"attainment_alerts.below_threshold"}
     assert results["attainment_alerts.below_threshold"].metadata["failing_rows"].value == 1
