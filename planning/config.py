@@ -30,6 +30,8 @@ MEASURES = ("bookings_amount", "collected_amount", "new_customers")
 DEAL_TYPES = ("new", "expansion", "renewal")
 ACTIVITY_TYPES = ("call", "visit", "email", "demo", "meeting")
 REBATE_MODES = ("retroactive", "marginal")
+# Minor units a unit of money may have: money is stored and published as DECIMAL(18, 2).
+MINOR_UNITS = (1, 10, 100)
 
 Unit = Literal["money", "count"]
 
@@ -259,8 +261,13 @@ def parse_config(raw: Mapping[str, Any], source: str = "planning.yml") -> Planni
     money.allow_keys("currency", "minor_units")
     currency = money.string("currency", default="CNY")
     minor_units = money.integer("minor_units", default=100)
-    if minor_units not in (1, 10, 100, 1000):
-        money.fail("minor_units", f"must be 1, 10, 100 or 1000, not {minor_units}")
+    if minor_units not in MINOR_UNITS:
+        money.fail(
+            "minor_units",
+            f"must be 1, 10 or 100, not {minor_units}: the warehouse and the published tables "
+            "keep money with two decimals (DECIMAL(18, 2)), so a plan split into thousandths "
+            "would no longer add up once published",
+        )
 
     fiscal = root.child("fiscal_year", required=False)
     fiscal.allow_keys("start_month")

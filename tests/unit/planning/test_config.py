@@ -81,6 +81,10 @@ def test_the_example_config_loads_with_every_stream():
         (lambda c: c["capacity"].update(ramp=[0.5, 1.5]), "capacity.ramp: ramp factors"),
         (lambda c: c["targets"].update(floor_pct=1.2), "targets.floor_pct"),
         (lambda c: c["streams"]["bookings"].update(required="yes"), "must be true or false"),
+        (
+            lambda c: c["money"].update(minor_units=1000),
+            "money.minor_units: must be 1, 10 or 100, not 1000: the warehouse",
+        ),
     ],
 )
 def test_config_mistakes_name_the_file_and_the_key(change, message):
