@@ -122,12 +122,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", help="as-of month YYYY-MM (default: after the last extract)")
     parser.add_argument("--top", type=int, default=15, help="slowest nodes to print")
     parser.add_argument("--repeat", type=int, default=1, help="builds to run (same month)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated temp home")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the generated temp home and dbt's target folders"
+    )
     args = parser.parse_args(argv)
 
     print(f"dbt build benchmark, size={args.size if args.home is None else args.home}")
     root = args.home or Path(tempfile.mkdtemp(prefix=f"bench_dbt_{args.size}_"))
+    # dbt's target folders (manifest, run results, compiled SQL) go to a temp folder, so a reused
+    # home is left as it was; --keep keeps them too.
+    targets = Path(tempfile.mkdtemp(prefix="bench_dbt_targets_"))
     print(f"  home                {root}")
+    print(f"  dbt target folders  {targets}")
     try:
         home = resolve_home(root) if args.home else prepare_home(args.size, root)
         as_of = args.as_of or format_month(add_months(parse_month(last_extract_month(home)), 1))
@@ -139,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  as-of month         {as_of}")
         print("  raw rows            " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
         for attempt in range(1, args.repeat + 1):
-            target = root / f"dbt_target_{attempt}"
+            target = targets / f"dbt_target_{attempt}"
             load = os.getloadavg()[0]
             wall, code, tail = run_build(home, as_of, target)
             print(
@@ -155,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"  goal                {goal:8.1f} s  {'met' if wall <= goal else 'NOT met'}"
                 )
     finally:
+        if not args.keep:
+            shutil.rmtree(targets, ignore_errors=True)
         if args.home is None and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     return 0
