@@ -97,6 +97,9 @@ def version_checks(
         adjustments: the adjustments applied by the official plan.
         threshold: the alerts' attainment threshold.
         minor_units: minor units of a unit of money (locks are given in minor units).
+
+    Raises:
+        ValueError: when a month is not ``YYYY-MM``.
     """
     version = Version(connection, as_of_month, previous_as_of_month)
     return [
@@ -123,15 +126,18 @@ class Version:
         previous_as_of_month: str | None = None,
     ) -> None:
         self.connection = connection
-        self.as_of_month = as_of_month
-        self.previous_as_of_month = previous_as_of_month
+        # Parsed here, so that the queries only ever hold a well-formed month.
+        self.as_of_month = _month(as_of_month)
+        self.previous_as_of_month = (
+            None if previous_as_of_month is None else _month(previous_as_of_month)
+        )
 
     def rows(self, table: str, columns: str = "*", as_of_month: str | None = None) -> str:
         """A query of the official rows of ``table`` in this version (or in ``as_of_month``'s)."""
-        month = _first_day(as_of_month or self.as_of_month)
+        month = as_of_month or self.as_of_month
         return (
             f"SELECT {columns} FROM {SCHEMA}.{table} "
-            f"WHERE as_of_month = DATE '{month}' AND scenario = '{OFFICIAL}'"
+            f"WHERE as_of_month = DATE '{month}-01' AND scenario = '{OFFICIAL}'"
         )
 
     def count(self, query: str) -> int:
@@ -155,8 +161,16 @@ class Version:
         return _result(table, name, int(found[0][-1]) if found else 0, sample, **metadata)
 
 
-def _first_day(month: str) -> str:
-    return dt.date.fromisoformat(f"{month}-01").isoformat()
+def _month(month: str) -> str:
+    """``month`` (``YYYY-MM``) as it is written in the plan tables' ``period`` column.
+
+    Raises:
+        ValueError: when it is not a month.
+    """
+    try:
+        return f"{dt.date.fromisoformat(f'{month}-01'):%Y-%m}"
+    except ValueError:
+        raise ValueError(f"not a month (YYYY-MM): {month!r}") from None
 
 
 def _result(

@@ -269,3 +269,9 @@ def test_an_alert_at_the_threshold_fails_below_threshold(version):
 
     assert failing(results) == {"attainment_alerts.below_threshold"}
     assert results["attainment_alerts.below_threshold"].metadata["failing_rows"].value == 1
+
+
+@pytest.mark.parametrize("month", ["2026-8", "2026-08' OR TRUE --", "August"])
+def test_a_month_that_is_not_yyyy_mm_is_refused_before_any_query(month):
+    with pytest.raises(ValueError, match=r"not a month \(YYYY-MM\)"):
+        version_checks(duckdb.connect(), month, None, (), THRESHOLD, 100)
