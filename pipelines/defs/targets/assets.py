@@ -112,6 +112,8 @@ def plan_version(
         try:
             inputs = read_plan_inputs(connection, as_of)
             previous = read_previous_version(connection, as_of, fiscal_year, official.minor_units)
+            # Before anything is written: bad adjustments fail the run with nothing written.
+            adjustments = applied_adjustments(inputs.adjustments, official, as_of)
             summary = _Summary()
 
             def parts(scenario: str, config: PlanningConfig) -> Iterator[PlanResult]:
@@ -134,7 +136,7 @@ def plan_version(
                 connection,
                 as_of_month,
                 previous.as_of_month if previous else None,
-                applied_adjustments(inputs.adjustments, official, as_of),
+                adjustments,
                 official.alerts.threshold,
                 official.minor_units,
             )
