@@ -21,7 +21,6 @@ here, 1.0 s. The blocking ones stop publishing a broken plan.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 import dagster as dg
@@ -33,6 +32,7 @@ from planning import OFFICIAL
 from planning.hierarchy import UNASSIGNED
 from planning.locks import Adjustment
 from planning.plan import TARGET_VALUES
+from salesplan.months import format_month, parse_month
 
 VALUES = list(TARGET_VALUES)
 SUB_YEAR_GRAINS = ("quarter", "month", "week")
@@ -162,15 +162,12 @@ class Version:
 
 
 def _month(month: str) -> str:
-    """``month`` (``YYYY-MM``) as it is written in the plan tables' ``period`` column.
+    """``month`` as the plan tables' ``period`` column writes it (``YYYY-MM``).
 
     Raises:
         ValueError: when it is not a month.
     """
-    try:
-        return f"{dt.date.fromisoformat(f'{month}-01'):%Y-%m}"
-    except ValueError:
-        raise ValueError(f"not a month (YYYY-MM): {month!r}") from None
+    return format_month(parse_month(month))
 
 
 def _result(
@@ -192,6 +189,24 @@ def _sums(columns: Sequence[str]) -> str:
 
 def _differ(left: str, right: str, columns: Sequence[str]) -> str:
     return " OR ".join(f"{left}.{column} IS DISTINCT FROM {right}.{column}" for column in columns)
+
+
+def _side_by_side(keys: str, left: str, left_value: str, right: str, right_value: str) -> str:
+    """The rows of two queries matched on ``keys``, a row missing on one side counting as 0.
+
+    ``left`` returns ``keys`` and a column ``left_value``, ``right`` the keys and
+    ``right_value``; the result has the keys and both values.
+    """
+    return f"""
+        SELECT {keys}, coalesce(l."{left_value}", 0) AS "{left_value}",
+               coalesce(r."{right_value}", 0) AS "{right_value}"
+        FROM ({left}) AS l FULL JOIN ({right}) AS r USING ({keys})
+    """
+
+
+def _differing(joined: str, left_value: str, right_value: str) -> str:
+    """The rows of a :func:`_side_by_side` query whose two values differ."""
+    return f'SELECT * FROM ({joined}) WHERE "{left_value}" <> "{right_value}"'
 
 
 def sums_exact(version: Version) -> dg.AssetCheckResult:
@@ -259,25 +274,21 @@ def closed_months_unchanged(version: Version) -> dg.AssetCheckResult:
     """
     if version.previous_as_of_month is None:
         return _result("target_plan", "closed_months_unchanged", 0, [], compared=0)
+    keys = "metric, node, period"
     closed = f"grain = 'month' AND period < '{version.as_of_month}'"
-    columns = "metric, node, period, period_target"
-    current = f"{version.rows('target_plan', columns)} AND {closed}"
-    previous = (
-        f"{version.rows('target_plan', columns, version.previous_as_of_month)} AND {closed} "
-        f"AND metric IN ({version.rows('target_plan', 'DISTINCT metric')})"
+    planned = version.rows("target_plan", "DISTINCT metric")
+    previous = version.rows(
+        "target_plan", f'{keys}, period_target AS "previous"', version.previous_as_of_month
     )
-    joined = f"""
-        SELECT metric, node, period,
-               coalesce(previous.period_target, 0) AS "previous",
-               coalesce(current.period_target, 0) AS "current"
-        FROM ({previous}) AS previous FULL JOIN ({current}) AS current
-        USING (metric, node, period)
-    """
+    previous += f" AND {closed} AND metric IN ({planned})"
+    current = version.rows("target_plan", f'{keys}, period_target AS "current"')
+    current += f" AND {closed}"
+    joined = _side_by_side(keys, previous, "previous", current, "current")
     return version.failing(
         "target_plan",
         "closed_months_unchanged",
-        f'SELECT * FROM ({joined}) WHERE "previous" <> "current"',
-        "metric, node, period",
+        _differing(joined, "previous", "current"),
+        keys,
         compared=version.count(joined),
     )
 
@@ -340,26 +351,20 @@ def funnel_matches_open_targets(version: Version) -> dg.AssetCheckResult:
 
     Only the metrics that have funnel work are compared; a month missing on one side is 0.
     """
+    keys = "metric, node, period"
     work = f"""
         SELECT metric, node, strftime(month, '%Y-%m') AS period, sum(target) AS work
         FROM ({version.rows("funnel_requirements", "metric, node, month, target")})
         GROUP BY ALL
     """
     targets = (
-        f"{version.rows('target_plan', 'metric, node, period, period_target AS target')} "
+        f"{version.rows('target_plan', f'{keys}, period_target AS target')} "
         "AND grain = 'month' AND status = 'open' AND period_target > 0 "
-        "AND metric IN (SELECT metric FROM funnel_work)"
+        f"AND metric IN ({version.rows('funnel_requirements', 'DISTINCT metric')})"
     )
-    query = f"""
-        WITH funnel_work AS ({work})
-        SELECT * FROM (
-            SELECT metric, node, period, coalesce(work, 0) AS work, coalesce(target, 0) AS target
-            FROM funnel_work FULL JOIN ({targets}) USING (metric, node, period)
-        )
-        WHERE work <> target
-    """
+    joined = _side_by_side(keys, work, "work", targets, "target")
     return version.failing(
-        "funnel_requirements", "matches_open_targets", query, "metric, node, period"
+        "funnel_requirements", "matches_open_targets", _differing(joined, "work", "target"), keys
     )
 
 
@@ -380,24 +385,20 @@ def sellers_match(version: Version, table: str, dimension: str) -> dg.AssetCheck
 
     Only the metrics that have rows in ``table`` are compared; a month missing on one side is 0.
     """
-    sellers = version.rows(table, f"metric, {dimension}, grain, period, period_target")
-    leaves = (
-        f"{version.rows('target_plan', f'metric, {dimension}, period, period_target')} "
-        f"AND is_leaf AND grain = 'month' AND {dimension} IS NOT NULL "
-        f"AND {dimension} <> '{UNASSIGNED}' AND metric IN (SELECT metric FROM sellers)"
-    )
     keys = f"metric, {dimension}, period"
-    query = f"""
-        WITH sellers AS ({sellers}),
-        leaves AS (SELECT {keys}, sum(period_target) AS leaves FROM ({leaves}) GROUP BY ALL),
-        months AS (SELECT {keys}, period_target AS seller FROM sellers WHERE grain = 'month')
-        SELECT * FROM (
-            SELECT {keys}, coalesce(leaves, 0) AS leaves, coalesce(seller, 0) AS seller
-            FROM leaves FULL JOIN months USING ({keys})
-        )
-        WHERE leaves <> seller
+    leaves = f"""
+        SELECT {keys}, sum(period_target) AS leaves
+        FROM ({version.rows("target_plan", f"{keys}, period_target")}
+              AND is_leaf AND grain = 'month' AND {dimension} IS NOT NULL
+              AND {dimension} <> '{UNASSIGNED}'
+              AND metric IN ({version.rows(table, "DISTINCT metric")}))
+        GROUP BY ALL
     """
-    return version.failing(table, "matches_target_plan", query, keys)
+    sellers = f"{version.rows(table, f'{keys}, period_target AS seller')} AND grain = 'month'"
+    joined = _side_by_side(keys, leaves, "leaves", sellers, "seller")
+    return version.failing(
+        table, "matches_target_plan", _differing(joined, "leaves", "seller"), keys
+    )
 
 
 def changes_add_up(version: Version) -> dg.AssetCheckResult:

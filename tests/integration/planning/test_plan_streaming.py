@@ -129,7 +129,7 @@ def test_the_checks_pass_on_a_version_written_by_streams_and_catch_a_broken_stre
     adjustments = applied_adjustments(inputs.adjustments, config, AUGUST)
     connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
 
-    def checked(parts) -> list:
+    def checked(parts) -> tuple[dict[str, int], list]:
         counts = write_version(connection, AUGUST, {OFFICIAL: parts}, None)
         results = checks.version_checks(
             connection, "2026-08", None, adjustments, config.alerts.threshold, config.minor_units
