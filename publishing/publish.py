@@ -8,18 +8,23 @@ folder; the only thing that changes in place is one symlink::
       current -> snapshots/000042          the single atomic switch (rename of a symlink)
       salesplan.duckdb -> current/salesplan.duckdb
       snapshots/000042/
-        salesplan.duckdb                   serving file: every published table, every version
+        salesplan.duckdb                   serving file: one view per published table
         <table>/<YYYY-MM>.parquet          one file per as-of month (and per scenario)
         _publication.json                  what this snapshot holds: versions, row counts
 
 A reader that opens ``published/salesplan.duckdb`` (read-only) or resolves ``published/current``
 once sees one whole snapshot: the previous one or the new one, never a mix, and never a lock
 error, because no process ever writes a file after it has been published. Files of as-of months
-other than the one being published are hard-linked from the previous snapshot, so its Parquet
-files cost the size of one month, and replaying a month rewrites only that month's files, which
-are byte-identical when the inputs are (rows sorted, no wall-clock values). The serving file is
-a whole copy holding every version, so of the earlier snapshots kept for readers still going
-through them, only the one just replaced keeps it, until the next publication starts building.
+other than the one being published are hard-linked from the previous snapshot, so a snapshot
+costs the size of one month, and replaying a month rewrites only that month's files, which
+are byte-identical when the inputs are (rows sorted, no wall-clock values).
+
+The serving file holds no rows: each table is a view over its snapshot's own Parquet files,
+named by absolute path (DuckDB resolves a relative path against the reader's working folder,
+not the file's). It used to hold a copy of every version, so each publication copied the whole
+file and the disk held two copies at the peak: ~15 GB each after a year of the xlarge demo,
+which is what kept that backfill from fitting the development machine. A serving file is good
+for as long as its snapshot is kept (:data:`SNAPSHOTS_KEPT` publications on).
 """
 
 from __future__ import annotations
@@ -41,16 +46,10 @@ SNAPSHOTS = "snapshots"
 CURRENT = "current"
 SERVING_FILE = "salesplan.duckdb"
 MANIFEST_FILE = "_publication.json"
-# Snapshots kept besides the current one, so a reader that resolved `current` just before a
-# switch can finish reading; older ones are deleted.
+# Snapshots kept besides the current one, so a reader that resolved `current` (or opened the
+# serving file) before a switch can finish reading; older ones are deleted. They cost next to
+# nothing: their files are hard links of the current ones, except a month replayed since.
 SNAPSHOTS_KEPT = 3
-# Of those, only the newest keeps its serving file (until the next publication starts to build
-# its own); the others keep their Parquet files, which are hard links of the current ones and
-# cost next to nothing. A serving file holds every version, so each is a full copy: 1.07 to
-# 1.41 GB per version at the xlarge demo (measured over eight versions), and four of them after
-# a year of monthly versions would take ~60 GB. A reader that opened an older serving file
-# before it was deleted still reads it to the end (the file lives on until it is closed).
-SERVING_FILES_KEPT = 1
 _STAGING_PREFIX = ".staging-"
 OFFICIAL = "official"
 
@@ -113,22 +112,15 @@ def publish(
     month = format_month(as_of)
     snapshots = published_root / SNAPSHOTS
     snapshots.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_staging(snapshots)
     previous = _current_snapshot(published_root)
-    if previous is not None:
-        # Only the current snapshot's serving file is needed to build the next one, and the one
-        # before it has had a whole publication's time for its readers. Removing it now, not
-        # after the switch, keeps two copies on disk at the peak instead of three, and keeps
-        # it out of the way of DuckDB's spill while this month's files are sorted (~7 GB at
-        # xlarge).
-        _prune(snapshots, keep=previous, serving_files_kept=0)
-    staging = snapshots / f"{_STAGING_PREFIX}{os.getpid()}"
-    staging.mkdir()
+    _remove_abandoned(snapshots, previous)
+    building = snapshots / f"{_STAGING_PREFIX}{os.getpid()}"
+    building.mkdir()
     snapshot = snapshots / _next_snapshot_name(snapshots)
     try:
         row_counts: dict[str, int] = {}
         for table in tables:
-            folder = staging / table.name
+            folder = building / table.name
             folder.mkdir()
             if previous is not None:
                 _link_other_months(previous / table.name, folder, month)
@@ -136,14 +128,16 @@ def publish(
             if check_schema is not None:
                 check_schema(table.name, _schema(warehouse, folder, format_month(as_of)))
 
-        manifest = _write_manifest(staging, snapshot.name, month, tables, row_counts)
-        memory_limit = warehouse.execute("select current_setting('memory_limit')").fetchall()
-        _build_serving_file(staging, tables, manifest, previous, as_of, memory_limit[0][0])
-        staging.rename(snapshot)
+        manifest = _write_manifest(building, snapshot.name, month, tables, row_counts)
+        # The serving file's views name the snapshot's files where they will stay, and DuckDB
+        # opens a view's files when it is created: the folder takes its final name first. It
+        # is not published until `current` points at it.
+        building.rename(snapshot)
+        building = snapshot
+        _build_serving_file(snapshot, tables, manifest)
     except BaseException:
-        # Nothing was switched; what was staged goes now, not at the next publication: after a
-        # full disk, a partial copy of the serving file would otherwise keep the disk full.
-        shutil.rmtree(staging, ignore_errors=True)
+        # Nothing was switched; what was staged goes now, not at the next publication.
+        shutil.rmtree(building, ignore_errors=True)
         raise
     _fsync_dir(snapshots)
     _switch_current(published_root, snapshot)
@@ -202,10 +196,6 @@ class StaleSourceError(SalesplanError):
     """A current-only source (a dbt mart) was built for another as-of month."""
 
 
-class InsufficientSpace(SalesplanError):
-    """Too little free disk to build the next serving file; nothing was published."""
-
-
 def _check_current(
     warehouse: duckdb.DuckDBPyConnection, table: PublishedTable, as_of: dt.date
 ) -> None:
@@ -242,50 +232,31 @@ def _link_other_months(previous: Path, folder: Path, month: str) -> None:
 
 
 def _build_serving_file(
-    staging: Path,
-    tables: Sequence[PublishedTable],
-    manifest: dict[str, object],
-    previous: Path | None,
-    as_of: dt.date,
-    memory_limit: str,
+    snapshot: Path, tables: Sequence[PublishedTable], manifest: dict[str, object]
 ) -> None:
-    """Write the staging snapshot's serving file: every table, every version.
+    """Write the snapshot's serving file: one view per table over all its Parquet files.
 
-    The file is built within the warehouse connection's ``memory_limit`` (DuckDB's default
-    is 80% of the machine; sorting the xlarge demo's 40M plan rows would take it), spilling
-    beyond it.
-
-    With a previous snapshot, its serving file is copied and only the as-of month's rows are
-    replaced: the other versions are the same hard-linked Parquet files it was built from.
-    Rebuilding every table from all its files instead made each publication of a backfill
-    slower than the one before (month 12 re-read and re-sorted twelve versions).
+    A table with no file has no view. Each view is counted once it is created (Parquet footers
+    give the count without reading the data), which proves that it reads its files, and the
+    counts go into the ``_publication`` table.
     """
-    target = staging / SERVING_FILE
-    base = previous / SERVING_FILE if previous is not None else None
-    incremental = base is not None and base.is_file()
-    if incremental:
-        _check_free_space(base, staging, manifest, format_month(as_of))  # type: ignore[arg-type]
-        shutil.copyfile(base, target)  # type: ignore[arg-type]
-    serving = duckdb.connect(str(target), config={"memory_limit": memory_limit})
+    serving = duckdb.connect(str(snapshot / SERVING_FILE))
     try:
-        existing = {
-            row[0]
-            for row in serving.execute(
-                "select table_name from information_schema.tables where table_schema = 'main'"
-            ).fetchall()
-        }
         # One row per table: lets a reader check that what it reads is one whole publication.
         serving.execute(
-            "create or replace table _publication (snapshot varchar, "
-            "published_as_of_month varchar, table_name varchar, versions varchar[], "
-            "total_rows bigint)"
+            "create table _publication (snapshot varchar, published_as_of_month varchar, "
+            "table_name varchar, versions varchar[], total_rows bigint)"
         )
         for table in tables:
-            files = sorted((staging / table.name).glob("*.parquet"))
-            if table.name in existing and incremental:
-                total = _replace_month(serving, table.name, files, as_of)
-            else:
-                total = _create_table(serving, table.name, files)
+            files = sorted((snapshot / table.name).glob("*.parquet"))
+            if not files:
+                continue
+            # Absolute paths: DuckDB resolves a relative one against the reader's folder.
+            located = [file.absolute() for file in files]
+            serving.execute(
+                f"create view {table.name} as select * from read_parquet({_sql_list(located)})"
+            )
+            total = serving.execute(f"select count(*) from {table.name}").fetchall()[0][0]
             versions = manifest["tables"][table.name]["versions"]  # type: ignore[index]
             serving.execute(
                 "insert into _publication values (?, ?, ?, ?, ?)",
@@ -300,72 +271,6 @@ def _build_serving_file(
         serving.execute("checkpoint")
     finally:
         serving.close()
-
-
-def _check_free_space(base: Path, staging: Path, manifest: dict[str, object], month: str) -> None:
-    """Refuse to start the serving file when the disk cannot hold it.
-
-    The new file is a copy of ``base`` plus this month's rows: one version, counted as the
-    average of the others ``base`` holds, and as much again for a version bigger than the
-    average. Measured at ``xlarge`` (as-of 2026-03): a 4.88 GB copy holding four versions
-    (1.22 GB each) grew by 1.41 GB, to 6.29 GB; the check asked for 7.31 GB. A disk that fills
-    up half-way fails later, with DuckDB's less helpful message, after minutes of copying.
-    """
-    tables = manifest["tables"].values()  # type: ignore[attr-defined]
-    others = {version for entry in tables for version in entry["versions"]} - {month}
-    size = base.stat().st_size
-    needed = size + 2 * size // max(len(others), 1)
-    free = _free_bytes(staging)
-    if free < needed:
-        raise InsufficientSpace(
-            f"publishing as-of {month} needs about {_gigabytes(needed)} free in {staging.parent} "
-            f"(a copy of the current serving file {base}, {_gigabytes(size)}, and this "
-            f"version's rows); {_gigabytes(free)} is free. The published tables stay as they "
-            f"were ({base.parent.name}). Free some space or move the home folder to a bigger "
-            "disk, then re-plan the month again."
-        )
-
-
-def _free_bytes(folder: Path) -> int:
-    return shutil.disk_usage(folder).free
-
-
-def _gigabytes(size: int) -> str:
-    return f"{size / 1e9:.2f} GB"
-
-
-def _create_table(serving: duckdb.DuckDBPyConnection, name: str, files: Sequence[Path]) -> int:
-    """Create ``name`` from all its Parquet files (none: no table); return its rows."""
-    serving.execute(f"drop table if exists {name}")
-    if not files:
-        return 0
-    serving.execute(
-        f"create table {name} as select * from read_parquet({_sql_list(files)}) order by all"
-    )
-    return int(serving.execute(f"select count(*) from {name}").fetchall()[0][0])
-
-
-def _replace_month(
-    serving: duckdb.DuckDBPyConnection, name: str, files: Sequence[Path], as_of: dt.date
-) -> int:
-    """Replace the as-of month's rows of ``name`` (copied from the previous snapshot)."""
-    month = format_month(as_of)
-    own = [file for file in files if file.stem.split("--")[0] == month]
-    serving.execute(f"delete from {name} where as_of_month = ?", [as_of])
-    if own:
-        # Each file is already in one total order (_export_month), and the serving file's row
-        # order is no contract (readers sort): sorting again cost 1/3 of this step at large.
-        serving.execute(f"insert into {name} select * from read_parquet({_sql_list(own)})")
-    total = int(serving.execute(f"select count(*) from {name}").fetchall()[0][0])
-    # The copy must hold exactly what the snapshot's files hold (Parquet footers give the
-    # count without reading the data); anything else is rebuilt from the files.
-    expected = 0
-    if files:
-        query = f"select count(*) from read_parquet({_sql_list(files)})"
-        expected = int(serving.execute(query).fetchall()[0][0])
-    if total != expected:
-        return _create_table(serving, name, files)
-    return total
 
 
 def _sql_list(files: Sequence[Path]) -> str:
@@ -425,19 +330,24 @@ def _ensure_serving_link(published_root: Path) -> None:
         link.symlink_to(Path(CURRENT) / SERVING_FILE)
 
 
-def _prune(snapshots: Path, keep: Path, serving_files_kept: int = SERVING_FILES_KEPT) -> None:
+def _prune(snapshots: Path, keep: Path) -> None:
     earlier = [p for p in sorted(snapshots.iterdir()) if p.name.isdigit() and p != keep]
-    for age, old in enumerate(reversed(earlier), start=1):  # 1: the one just replaced
-        if age > SNAPSHOTS_KEPT:
-            shutil.rmtree(old, ignore_errors=True)
-        elif age > serving_files_kept:
-            (old / SERVING_FILE).unlink(missing_ok=True)
+    for old in earlier[: max(len(earlier) - SNAPSHOTS_KEPT, 0)]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
-def _remove_abandoned_staging(snapshots: Path) -> None:
-    """Delete staging folders left by a publication that was killed before its switch."""
+def _remove_abandoned(snapshots: Path, current: Path | None) -> None:
+    """Delete what a publication killed before its switch left behind.
+
+    That is its staging folder, or the snapshot it had renamed but not switched to: one
+    numbered after the current snapshot (every publication takes the next number).
+    """
     for folder in snapshots.glob(f"{_STAGING_PREFIX}*"):
         shutil.rmtree(folder, ignore_errors=True)
+    newest = int(current.name) if current is not None else 0
+    for folder in snapshots.iterdir():
+        if folder.name.isdigit() and int(folder.name) > newest:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -8,7 +8,6 @@ import pytest
 from publishing import publish as publish_module
 from publishing.contract import ContractChanged
 from publishing.publish import (
-    InsufficientSpace,
     PublishedTable,
     StaleSourceError,
     current_snapshot,
@@ -124,87 +123,106 @@ def test_a_failed_publication_leaves_the_previous_snapshot_current(warehouse, tm
     publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
 
 
-def test_a_publication_the_disk_cannot_hold_is_refused_before_copying(
+def test_a_publication_that_fails_after_naming_its_snapshot_leaves_nothing(
     warehouse, tmp_path, monkeypatch
 ):
     published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    good = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
+
+    def fail(snapshot, tables, manifest):
+        assert snapshot.name == "000002" and snapshot.is_dir()
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publish_module, "_build_serving_file", fail)
+    _replan(warehouse, dt.date(2026, 11, 1), 200)
+    with pytest.raises(OSError, match="disk full"):
+        publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
+    assert current_snapshot(published) == good.snapshot
+    assert sorted(p.name for p in (published / "snapshots").iterdir()) == ["000001"]
+
+
+def test_what_a_killed_publication_left_goes_at_the_next_one(warehouse, tmp_path):
+    published = tmp_path / "published"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
+    snapshots = published / "snapshots"
+    # Killed before its switch: once while staging, once after naming its snapshot.
+    (snapshots / ".staging-999999" / "target_plan").mkdir(parents=True)
+    (snapshots / "000002" / "target_plan").mkdir(parents=True)
+    (snapshots / "000002" / "target_plan" / "2026-11--official.parquet").write_bytes(b"partial")
+
+    _replan(warehouse, dt.date(2026, 11, 1), 200)
+    second = publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
+    assert sorted(p.name for p in snapshots.iterdir()) == ["000001", "000002"]
+    assert second.snapshot.name == "000002"
+    _serving_matches_files(second.snapshot)
+
+
+def test_the_serving_file_holds_views_over_its_snapshots_files(warehouse, tmp_path, monkeypatch):
+    published = tmp_path / "published"
     for month in (10, 11):
         _replan(warehouse, dt.date(2026, month, 1), month)
-        good = publish(warehouse, published, dt.date(2026, month, 1), TABLES)
-    serving = (good.snapshot / "salesplan.duckdb").stat().st_size
-    # Two versions in the current serving file: the copy plus two average versions.
-    needed = serving + 2 * serving // 2
-    _replan(warehouse, dt.date(2026, 12, 1), 12)
+        publication = publish(warehouse, published, dt.date(2026, month, 1), TABLES)
+    # A reader in another folder: the views name their files by absolute path.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    reader = duckdb.connect(str(os.path.relpath(published / "salesplan.duckdb")), read_only=True)
+    try:
+        tables = reader.execute("select table_name from duckdb_tables() order by 1").fetchall()
+        views = reader.execute(
+            "select view_name, sql from duckdb_views() where not internal order by 1"
+        ).fetchall()
+        plan = reader.execute(
+            "select as_of_month, adjusted_target from target_plan order by 1"
+        ).fetchall()
+    finally:
+        reader.close()
+    assert tables == [("_publication",)]
+    assert [name for name, _ in views] == ["fct_bookings_monthly", "target_plan"]
+    own = str(publication.snapshot / "target_plan" / "2026-11--official.parquet")
+    assert own in views[1][1]
+    assert plan == [(dt.date(2026, 10, 1), 100), (dt.date(2026, 11, 1), 110)]
+    assert not list(publication.snapshot.glob("*.wal"))
 
-    monkeypatch.setattr(publish_module, "_free_bytes", lambda folder: needed - 1)
-    with pytest.raises(InsufficientSpace) as refused:
-        publish(warehouse, published, dt.date(2026, 12, 1), TABLES)
-    message = str(refused.value)
-    assert "publishing as-of 2026-12 needs about" in message
-    assert str(good.snapshot / "salesplan.duckdb") in message
-    assert f"{(needed - 1) / 1e9:.2f} GB is free" in message
-    assert current_snapshot(published) == good.snapshot
-    assert not list((published / "snapshots").glob(".staging-*"))
 
-    monkeypatch.setattr(publish_module, "_free_bytes", lambda folder: needed)
-    assert publish(warehouse, published, dt.date(2026, 12, 1), TABLES).as_of_month == "2026-12"
-
-
-def test_three_old_snapshots_are_kept_and_one_old_serving_file(warehouse, tmp_path):
+def test_three_old_snapshots_are_kept_each_reading_its_own_versions(warehouse, tmp_path):
     published = tmp_path / "published"
     for month in range(1, 8):
         _replan(warehouse, dt.date(2026, month, 1), month)
         publish(warehouse, published, dt.date(2026, month, 1), TABLES)
     kept = sorted(p for p in (published / "snapshots").iterdir() if p.name.isdigit())
     assert [p.name for p in kept] == ["000004", "000005", "000006", "000007"]
-    assert [(p / "salesplan.duckdb").exists() for p in kept] == [False, False, True, True]
-    # The older ones still hold every Parquet file they were published with.
-    assert len(list((kept[0] / "target_plan").glob("*.parquet"))) == 4
+    for snapshot in kept:
+        reader = duckdb.connect(str(snapshot / "salesplan.duckdb"), read_only=True)
+        try:
+            versions = reader.execute(
+                "select distinct month(as_of_month) from target_plan order by 1"
+            ).fetchall()
+        finally:
+            reader.close()
+        assert versions == [(month,) for month in range(1, int(snapshot.name) + 1)]
 
 
-def test_the_next_serving_file_is_built_beside_the_current_one_only(
-    warehouse, tmp_path, monkeypatch
-):
-    published = tmp_path / "published"
-    for month in (1, 2, 3):
-        _replan(warehouse, dt.date(2026, month, 1), month)
-        publish(warehouse, published, dt.date(2026, month, 1), TABLES)
-    snapshots = published / "snapshots"
-    seen = {}
-
-    def serving_files():
-        return sorted(p.parent.name for p in snapshots.glob("*/*.duckdb"))
-
-    def free_bytes(folder):  # called right before the current serving file is copied
-        seen["copy"] = serving_files()
-        return 10**15
-
-    def check_schema(table, columns):  # called while this month's files are exported
-        seen.setdefault("export", serving_files())
-
-    monkeypatch.setattr(publish_module, "_free_bytes", free_bytes)
-    _replan(warehouse, dt.date(2026, 4, 1), 4)
-    publish(warehouse, published, dt.date(2026, 4, 1), TABLES, check_schema=check_schema)
-    # Snapshot 000002 (replaced by 000003) lost its serving file before the export, not after
-    # the switch; 000003, just replaced, keeps its own.
-    assert seen == {"export": ["000003"], "copy": ["000003"]}
-    assert serving_files() == ["000003", "000004"]
-
-
-def test_a_reader_of_a_serving_file_finishes_after_it_is_pruned(warehouse, tmp_path):
+def test_a_reader_of_a_serving_file_reads_its_snapshot_until_it_is_pruned(warehouse, tmp_path):
     published = tmp_path / "published"
     _replan(warehouse, dt.date(2026, 1, 1), 1)
     first = publish(warehouse, published, dt.date(2026, 1, 1), TABLES)
     reader = duckdb.connect(str(published / "salesplan.duckdb"), read_only=True)
-    for month in (2, 3):
-        _replan(warehouse, dt.date(2026, month, 1), month)
-        publish(warehouse, published, dt.date(2026, month, 1), TABLES)
-    assert not (first.snapshot / "salesplan.duckdb").exists()
+    query = "select as_of_month, adjusted_target from target_plan"
     try:
-        rows = reader.execute("select as_of_month, adjusted_target from target_plan").fetchall()
+        for month in range(2, 2 + publish_module.SNAPSHOTS_KEPT):
+            _replan(warehouse, dt.date(2026, month, 1), month)
+            publish(warehouse, published, dt.date(2026, month, 1), TABLES)
+            assert reader.execute(query).fetchall() == [(dt.date(2026, 1, 1), 10)]
+        _replan(warehouse, dt.date(2026, 5, 1), 5)
+        publish(warehouse, published, dt.date(2026, 5, 1), TABLES)
+        assert not first.snapshot.exists()
+        with pytest.raises(duckdb.IOException, match=str(first.snapshot)):
+            reader.execute(query).fetchall()
     finally:
         reader.close()
-    assert rows == [(dt.date(2026, 1, 1), 10)]
 
 
 def test_a_table_without_rows_this_month_is_still_published_with_its_columns(warehouse, tmp_path):
@@ -258,8 +276,7 @@ def _serving_matches_files(snapshot):
 
 
 def test_the_serving_file_holds_exactly_the_snapshots_files_after_a_replay(warehouse, tmp_path):
-    # Regression guard for the incremental serving file: each publication copies the previous
-    # serving file and replaces only its own month's rows.
+    # A replayed month's views read its new files, and no snapshot reads another's.
     published = tmp_path / "published"
     for month, bookings in ((10, 100), (11, 200), (10, 150), (12, 300)):
         _replan(warehouse, dt.date(2026, month, 1), bookings)
