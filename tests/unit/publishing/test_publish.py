@@ -131,7 +131,8 @@ def test_a_publication_that_fails_after_naming_its_snapshot_leaves_nothing(
     good = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
 
     def fail(snapshot, tables, manifest):
-        assert snapshot.name == "000002" and snapshot.is_dir()
+        assert snapshot.name == "000002"
+        assert snapshot.is_dir()
         raise OSError("disk full")
 
     monkeypatch.setattr(publish_module, "_build_serving_file", fail)
