@@ -55,6 +55,8 @@ CONNECT_TIMEOUT_S = 30.0
 CONNECT_RETRY_S = 0.05
 # How often the server checks that the process that started it is still there.
 PARENT_POLL_S = 0.2
+# How long leaving the block waits for the server to end on SIGTERM before killing it.
+STOP_TIMEOUT_S = 10.0
 
 _CLIENT_SCRIPT = """#!{python} -IS
 import sys
@@ -96,7 +98,11 @@ def dbt_fork_server(dbt_executable: str) -> Iterator[Path]:
             else:
                 os.environ[CLIENT_ENV_VAR] = previous
             server.terminate()
-            server.wait()
+            try:
+                server.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:  # e.g. still starting, with SIGTERM ignored
+                server.kill()
+                server.wait()
 
 
 def write_client(
@@ -171,6 +177,11 @@ def serve(address: str, parent: int) -> None:
     children that exit are all handled in one loop. A client that hangs up before its child
     ends (it was killed) gets its child interrupted, as dagster-dbt would.
     """
+    # SIGTERM is how the block ends the server, but an ignored signal stays ignored across
+    # exec: Dagster maps SIGTERM onto SIGINT's handler, which is "ignore" in a background job
+    # of a non-interactive shell (`nohup salesplan backfill ... &`), and the block then
+    # waited for the server for ever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for module in PRELOAD:
         # Only time is at stake: a module a later dbt moved is imported by the child instead.
         with contextlib.suppress(ImportError):

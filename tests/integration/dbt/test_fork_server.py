@@ -154,6 +154,38 @@ def test_the_server_ends_with_the_process_that_started_it(tmp_path):
     assert not _alive(server)
 
 
+def test_the_server_ends_with_its_block_when_it_inherits_sigterm_ignored(tmp_path):
+    # Dagster maps SIGTERM onto SIGINT's handler, and a background job of a non-interactive
+    # shell ignores SIGINT: the server started from there inherited SIGTERM ignored, and
+    # leaving the block waited for it for ever.
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, time\n"
+            "from pathlib import Path\n"
+            "from pipelines.defs.dbt.fork_server import dbt_fork_server\n"
+            "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            f"with dbt_fork_server({DBT!r}) as client:\n"
+            "    deadline = time.monotonic() + 60\n"
+            "    while not client.with_name('server.sock').exists():\n"
+            "        assert time.monotonic() < deadline, 'the server never listened'\n"
+            "        time.sleep(0.05)\n"
+            "    left = time.monotonic()\n"
+            "print(f'{time.monotonic() - left:.1f}', flush=True)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, _ = starter.communicate(timeout=120)
+    finally:
+        starter.kill()
+    assert starter.returncode == 0
+    # Ended by SIGTERM, not by the kill that follows fork_server.STOP_TIMEOUT_S (10 s).
+    assert float(out) < 5
+
+
 def test_the_dbt_resource_starts_dbt_through_the_client_of_a_running_server(tmp_path, monkeypatch):
     record = tmp_path / "arguments"
     fake_client = tmp_path / "client"
