@@ -126,7 +126,7 @@ def publish(
                 _link_other_months(previous / table.name, folder, month)
             row_counts[table.name] = _export_month(warehouse, table, as_of, folder)
             if check_schema is not None:
-                check_schema(table.name, _schema(warehouse, folder, format_month(as_of)))
+                check_schema(table.name, _schema(warehouse, folder, month))
 
         manifest = _write_manifest(building, snapshot.name, month, tables, row_counts)
         # The serving file's views name the snapshot's files where they will stay, and DuckDB

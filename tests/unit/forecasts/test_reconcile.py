@@ -63,7 +63,7 @@ def test_levels_must_use_hierarchy_keys_and_include_the_bottom() -> None:
         hierarchy_nodes(BOTTOM, HIERARCHY, [Level("company", ())])
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(
     arrays(np.float64, (3, 4, 2), elements=st.floats(0, 1e9, allow_subnormal=False)),
 )
