@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--lang", choices=LANGUAGES, default="zh", help="report language")
     backfill.add_argument("--wait", type=float, default=0.0)
 
+    republish = commands.add_parser(
+        "republish",
+        help="publish the current plan again, for a home folder that was moved (no re-plan)",
+    )
+    republish.add_argument("--wait", type=float, default=0.0, help="seconds to wait for the lock")
+
     demo = commands.add_parser("demo", help="generate the default demo and run its latest month")
     demo.add_argument("--size", choices=SIZES, default=DEMO_SIZE)
     demo.add_argument("--lang", choices=LANGUAGES, default="zh", help="report language")
@@ -144,6 +150,21 @@ def _backfill(args: argparse.Namespace, home: SalesplanHome) -> int:
     return 0
 
 
+def _republish(args: argparse.Namespace, home: SalesplanHome) -> int:
+    from publishing.publish import republish
+    from salesplan.locks import exclusive_lock
+
+    # The lock a re-plan holds: one writer of published/ at a time.
+    with exclusive_lock(home.root / "warehouse.lock", purpose="republish", timeout_s=args.wait):
+        publication = republish(home.published)
+    _progress(
+        f"published as-of {publication.as_of_month} again as snapshot "
+        f"{publication.snapshot.name}, its views reading {publication.snapshot}"
+    )
+    print(f"  BI tables (DuckDB, read-only): {home.published / 'salesplan.duckdb'}")
+    return 0
+
+
 def _demo(args: argparse.Namespace, home: SalesplanHome) -> int:
     import shutil
 
@@ -191,6 +212,7 @@ _COMMANDS = {
     "ingest": _ingest,
     "run": _run,
     "backfill": _backfill,
+    "republish": _republish,
     "demo": _demo,
 }
 

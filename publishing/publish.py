@@ -87,6 +87,8 @@ class Publication:
 
 
 SchemaCheck = Callable[[str, list[tuple[str, str]]], None]
+# Fills a staging folder: (folder, snapshot name, previous snapshot) -> the manifest written.
+Stage = Callable[[Path, str, Path | None], dict[str, object]]
 
 
 def publish(
@@ -110,14 +112,8 @@ def publish(
         The new snapshot and the row counts of this month's version of every table.
     """
     month = format_month(as_of)
-    snapshots = published_root / SNAPSHOTS
-    snapshots.mkdir(parents=True, exist_ok=True)
-    previous = _current_snapshot(published_root)
-    _remove_abandoned(snapshots, previous)
-    building = snapshots / f"{_STAGING_PREFIX}{os.getpid()}"
-    building.mkdir()
-    snapshot = snapshots / _next_snapshot_name(snapshots)
-    try:
+
+    def stage(building: Path, snapshot: str, previous: Path | None) -> dict[str, object]:
         row_counts: dict[str, int] = {}
         for table in tables:
             folder = building / table.name
@@ -127,14 +123,80 @@ def publish(
             row_counts[table.name] = _export_month(warehouse, table, as_of, folder)
             if check_schema is not None:
                 check_schema(table.name, _schema(warehouse, folder, month))
+        return _write_manifest(building, snapshot, month, tables, row_counts)
 
-        manifest = _write_manifest(building, snapshot.name, month, tables, row_counts)
+    snapshot, manifest = _publish_snapshot(published_root, stage)
+    return Publication(
+        snapshot=snapshot,
+        as_of_month=month,
+        row_counts={name: table["rows_this_version"] for name, table in _tables(manifest).items()},
+    )
+
+
+class NothingPublishedError(SalesplanError):
+    """There is no current snapshot to publish again."""
+
+
+def republish(published_root: Path) -> Publication:
+    """Publish the current snapshot again, with a serving file written for where it is now.
+
+    The serving file's views name their Parquet files by absolute path, so after the home
+    folder is moved (or restored from a backup somewhere else) they point at the old place.
+    This writes a new snapshot of the same versions, every file a hard link of the current
+    one's, with fresh views, and switches readers to it: nothing is re-planned, and it costs a
+    second or so whatever the size.
+
+    Raises:
+        NothingPublishedError: if nothing was ever published under ``published_root``.
+    """
+    current = _current_snapshot(published_root)
+    if current is None or not (current / MANIFEST_FILE).is_file():
+        raise NothingPublishedError(
+            f"nothing is published in {published_root}: run a re-plan (salesplan run) first"
+        )
+    published = json.loads((current / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+    def stage(building: Path, snapshot: str, previous: Path | None) -> dict[str, object]:
+        assert previous is not None  # the current snapshot found above
+        for name in _tables(published):
+            folder = building / name
+            folder.mkdir()
+            for file in (previous / name).glob("*.parquet"):
+                os.link(file, folder / file.name)
+        manifest = {**published, "snapshot": snapshot}
+        (building / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        return manifest
+
+    snapshot, manifest = _publish_snapshot(published_root, stage)
+    return Publication(
+        snapshot=snapshot,
+        as_of_month=str(manifest["published_as_of_month"]),
+        row_counts={name: table["rows_this_version"] for name, table in _tables(manifest).items()},
+    )
+
+
+def _publish_snapshot(published_root: Path, stage: Stage) -> tuple[Path, dict[str, object]]:
+    """Stage a snapshot with ``stage``, give it its views and switch readers to it.
+
+    ``stage(building, snapshot_name, previous)`` fills the staging folder ``building`` (one
+    folder of Parquet files per table) and returns the manifest it wrote there. Whatever fails
+    before the switch leaves the previous snapshot current and removes what was staged.
+    """
+    snapshots = published_root / SNAPSHOTS
+    snapshots.mkdir(parents=True, exist_ok=True)
+    previous = _current_snapshot(published_root)
+    _remove_abandoned(snapshots, previous)
+    building = snapshots / f"{_STAGING_PREFIX}{os.getpid()}"
+    building.mkdir()
+    snapshot = snapshots / _next_snapshot_name(snapshots)
+    try:
+        manifest = stage(building, snapshot.name, previous)
         # The serving file's views name the snapshot's files where they will stay, and DuckDB
         # opens a view's files when it is created: the folder takes its final name first. It
         # is not published until `current` points at it.
         building.rename(snapshot)
         building = snapshot
-        _build_serving_file(snapshot, tables, manifest)
+        _build_serving_file(snapshot, manifest)
     except BaseException:
         # Nothing was switched; what was staged goes now, not at the next publication.
         shutil.rmtree(building, ignore_errors=True)
@@ -143,7 +205,11 @@ def publish(
     _switch_current(published_root, snapshot)
     _ensure_serving_link(published_root)
     _prune(snapshots, keep=snapshot)
-    return Publication(snapshot=snapshot, as_of_month=month, row_counts=row_counts)
+    return snapshot, manifest
+
+
+def _tables(manifest: dict[str, object]) -> dict[str, dict[str, object]]:
+    return manifest["tables"]  # type: ignore[return-value]
 
 
 def current_snapshot(published_root: Path) -> Path | None:
@@ -231,10 +297,8 @@ def _link_other_months(previous: Path, folder: Path, month: str) -> None:
         os.link(file, folder / file.name)
 
 
-def _build_serving_file(
-    snapshot: Path, tables: Sequence[PublishedTable], manifest: dict[str, object]
-) -> None:
-    """Write the snapshot's serving file: one view per table over all its Parquet files.
+def _build_serving_file(snapshot: Path, manifest: dict[str, object]) -> None:
+    """Write the snapshot's serving file: one view per table of the manifest over its files.
 
     A table with no file has no view. Each view is counted once it is created (Parquet footers
     give the count without reading the data), which proves that it reads its files, and the
@@ -247,24 +311,24 @@ def _build_serving_file(
             "create table _publication (snapshot varchar, published_as_of_month varchar, "
             "table_name varchar, versions varchar[], total_rows bigint)"
         )
-        for table in tables:
-            files = sorted((snapshot / table.name).glob("*.parquet"))
+        for name, table in _tables(manifest).items():
+            files = sorted((snapshot / name).glob("*.parquet"))
             if not files:
                 continue
             # Absolute paths: DuckDB resolves a relative one against the reader's folder.
             located = [file.absolute() for file in files]
+            view = _sql_identifier(name)
             serving.execute(
-                f"create view {table.name} as select * from read_parquet({_sql_list(located)})"
+                f"create view {view} as select * from read_parquet({_sql_list(located)})"
             )
-            total = serving.execute(f"select count(*) from {table.name}").fetchall()[0][0]
-            versions = manifest["tables"][table.name]["versions"]  # type: ignore[index]
+            total = serving.execute(f"select count(*) from {view}").fetchall()[0][0]
             serving.execute(
                 "insert into _publication values (?, ?, ?, ?, ?)",
                 [
                     manifest["snapshot"],
                     manifest["published_as_of_month"],
-                    table.name,
-                    versions,
+                    name,
+                    table["versions"],
                     total,
                 ],
             )
@@ -356,6 +420,11 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _sql_identifier(name: str) -> str:
+    # Table names come from the manifest, which republish() reads back from disk.
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _sql_path(path: Path) -> str:

@@ -1,5 +1,6 @@
 import datetime as dt
 import hashlib
+import json
 import os
 
 import duckdb
@@ -8,10 +9,12 @@ import pytest
 from publishing import publish as publish_module
 from publishing.contract import ContractChanged
 from publishing.publish import (
+    NothingPublishedError,
     PublishedTable,
     StaleSourceError,
     current_snapshot,
     publish,
+    republish,
 )
 
 TABLES = (
@@ -130,7 +133,7 @@ def test_a_publication_that_fails_after_naming_its_snapshot_leaves_nothing(
     _replan(warehouse, dt.date(2026, 10, 1), 100)
     good = publish(warehouse, published, dt.date(2026, 10, 1), TABLES)
 
-    def fail(snapshot, tables, manifest):
+    def fail(snapshot, manifest):
         assert snapshot.name == "000002"
         assert snapshot.is_dir()
         raise OSError("disk full")
@@ -302,3 +305,62 @@ def test_a_table_new_to_the_contract_is_built_from_all_its_files(warehouse, tmp_
     _replan(warehouse, dt.date(2026, 11, 1), 200)
     second = publish(warehouse, published, dt.date(2026, 11, 1), TABLES)
     _serving_matches_files(second.snapshot)
+
+
+def _read_versions(serving_file):
+    reader = duckdb.connect(str(serving_file), read_only=True)
+    try:
+        return {
+            table: reader.execute(
+                f"select as_of_month, count(*) from {table} group by 1 order by 1"
+            ).fetchall()
+            for table in ("fct_bookings_monthly", "target_plan")
+        }
+    finally:
+        reader.close()
+
+
+def test_republishing_a_moved_home_points_its_views_at_the_new_place(warehouse, tmp_path):
+    home = tmp_path / "home"
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    publish(warehouse, home / "published", dt.date(2026, 10, 1), TABLES)
+    _replan(warehouse, dt.date(2026, 11, 1), 200)
+    publish(warehouse, home / "published", dt.date(2026, 11, 1), TABLES)
+    before = _read_versions(home / "published" / "salesplan.duckdb")
+
+    moved = tmp_path / "moved"
+    home.rename(moved)
+    published = moved / "published"
+    with pytest.raises(duckdb.IOException, match="home"):
+        _read_versions(published / "salesplan.duckdb")
+
+    again = republish(published)
+
+    assert current_snapshot(published) == again.snapshot == published / "snapshots" / "000003"
+    assert _read_versions(published / "salesplan.duckdb") == before
+    assert again.as_of_month == "2026-11"
+    assert again.row_counts == {"fct_bookings_monthly": 2, "target_plan": 1}
+    previous = published / "snapshots" / "000002"
+    for file in previous.rglob("*.parquet"):
+        linked = again.snapshot / file.relative_to(previous)
+        assert os.stat(linked).st_ino == os.stat(file).st_ino
+    manifest = json.loads((again.snapshot / "_publication.json").read_text(encoding="utf-8"))
+    assert manifest["snapshot"] == "000003"
+    assert (
+        manifest["tables"]
+        == json.loads((previous / "_publication.json").read_text(encoding="utf-8"))["tables"]
+    )
+    # The next re-plan publishes on top of it as usual.
+    _replan(warehouse, dt.date(2026, 12, 1), 300)
+    publish(warehouse, published, dt.date(2026, 12, 1), TABLES)
+    assert [row[0] for row in _read_versions(published / "salesplan.duckdb")["target_plan"]] == [
+        dt.date(2026, 10, 1),
+        dt.date(2026, 11, 1),
+        dt.date(2026, 12, 1),
+    ]
+
+
+def test_republishing_before_any_publication_says_to_re_plan_first(tmp_path):
+    with pytest.raises(NothingPublishedError, match="salesplan run"):
+        republish(tmp_path / "published")
+    assert not (tmp_path / "published").exists()
