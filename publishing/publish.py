@@ -50,6 +50,11 @@ MANIFEST_FILE = "_publication.json"
 # serving file) before a switch can finish reading; older ones are deleted. They cost next to
 # nothing: their files are hard links of the current ones, except a month replayed since.
 SNAPSHOTS_KEPT = 3
+# The serving file is written in the storage format of DuckDB 1.0, which every DuckDB since
+# then reads: BI tools bundle their own DuckDB and lag behind (DuckDB 2.0's own format, which
+# it writes by default, cannot be opened by 1.4 or earlier). It holds only views and the
+# `_publication` table, so the old format costs nothing.
+SERVING_STORAGE_VERSION = "v1.0.0"
 _STAGING_PREFIX = ".staging-"
 OFFICIAL = "official"
 
@@ -304,7 +309,10 @@ def _build_serving_file(snapshot: Path, manifest: dict[str, object]) -> None:
     give the count without reading the data), which proves that it reads its files, and the
     counts go into the ``_publication`` table.
     """
-    serving = duckdb.connect(str(snapshot / SERVING_FILE))
+    serving = duckdb.connect(
+        str(snapshot / SERVING_FILE),
+        config={"storage_compatibility_version": SERVING_STORAGE_VERSION},
+    )
     try:
         # One row per table: lets a reader check that what it reads is one whole publication.
         serving.execute(

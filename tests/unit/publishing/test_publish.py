@@ -191,6 +191,16 @@ def test_the_serving_file_holds_views_over_its_snapshots_files(warehouse, tmp_pa
     assert not list(publication.snapshot.glob("*.wal"))
 
 
+def test_the_serving_file_is_in_a_storage_format_duckdb_1_0_and_later_read(warehouse, tmp_path):
+    _replan(warehouse, dt.date(2026, 10, 1), 100)
+    publication = publish(warehouse, tmp_path / "published", dt.date(2026, 10, 1), TABLES)
+    # DuckDB's file header: an 8-byte checksum, b"DUCK", then the storage version number.
+    # 64 is what DuckDB 1.0 and 1.1 write; 1.2 to 1.4 read 64 to 67, and 2.0 writes 999.
+    header = publication.serving_file.read_bytes()[:20]
+    assert header[8:12] == b"DUCK"
+    assert int.from_bytes(header[12:20], "little") == 64
+
+
 def test_three_old_snapshots_are_kept_each_reading_its_own_versions(warehouse, tmp_path):
     published = tmp_path / "published"
     for month in range(1, 8):
