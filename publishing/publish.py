@@ -24,7 +24,9 @@ named by absolute path (DuckDB resolves a relative path against the reader's wor
 not the file's). It used to hold a copy of every version, so each publication copied the whole
 file and the disk held two copies at the peak: ~15 GB each after a year of the xlarge demo,
 which is what kept that backfill from fitting the development machine. A serving file is good
-for as long as its snapshot is kept (:data:`SNAPSHOTS_KEPT` publications on).
+for as long as its snapshot is kept (:data:`SNAPSHOTS_KEPT` publications on), and for as long
+as the home folder stays where it is: after a move, :func:`republish` publishes the current
+version again with views that name the new place.
 """
 
 from __future__ import annotations
