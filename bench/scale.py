@@ -537,8 +537,9 @@ def bench_size(size: str, args: argparse.Namespace, env: Mapping[str, str]) -> d
         part["planned"] = planned
         figures["backfill"] = part if earlier is None else join_backfill(earlier, part)
         print_stages(f"backfill of {len(backfill_months)} months", part)
-    if "backfill" in figures and is_incomplete(figures["backfill"]):
-        print(f"  backfill stopped after as-of {args.backfill_through}: no one-month phase yet")
+    if "backfill" in figures and (is_incomplete(figures["backfill"]) or args.backfill_through):
+        # Through the last month too: the one month can be measured on its own (--merge).
+        print(f"  backfill stopped after as-of {args.backfill_through}: no one-month phase")
         figures["rows"] = extract_rows(root)
         return figures
     print(f"  one month: as-of {last} in a fresh process", flush=True)
@@ -1007,7 +1008,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument(
         "--backfill-through",
         metavar="YYYY-MM",
-        help="stop the backfill after this as-of month (its first part; no one-month phase)",
+        help="stop the backfill after this as-of month, and run no one-month phase (also "
+        "when it is the last month)",
     )
     parser.add_argument(
         "--backfill-resume",
