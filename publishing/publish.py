@@ -132,12 +132,7 @@ def publish(
                 check_schema(table.name, _schema(warehouse, folder, month))
         return _write_manifest(building, snapshot, month, tables, row_counts)
 
-    snapshot, manifest = _publish_snapshot(published_root, stage)
-    return Publication(
-        snapshot=snapshot,
-        as_of_month=month,
-        row_counts={name: table["rows_this_version"] for name, table in _tables(manifest).items()},
-    )
+    return _publish_snapshot(published_root, stage)
 
 
 class NothingPublishedError(SalesplanError):
@@ -168,21 +163,13 @@ def republish(published_root: Path) -> Publication:
         for name in _tables(published):
             folder = building / name
             folder.mkdir()
-            for file in (previous / name).glob("*.parquet"):
-                os.link(file, folder / file.name)
-        manifest = {**published, "snapshot": snapshot}
-        (building / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        return manifest
+            _link_other_months(previous / name, folder, month=None)
+        return _save_manifest(building, {**published, "snapshot": snapshot})
 
-    snapshot, manifest = _publish_snapshot(published_root, stage)
-    return Publication(
-        snapshot=snapshot,
-        as_of_month=str(manifest["published_as_of_month"]),
-        row_counts={name: table["rows_this_version"] for name, table in _tables(manifest).items()},
-    )
+    return _publish_snapshot(published_root, stage)
 
 
-def _publish_snapshot(published_root: Path, stage: Stage) -> tuple[Path, dict[str, object]]:
+def _publish_snapshot(published_root: Path, stage: Stage) -> Publication:
     """Stage a snapshot with ``stage``, give it its views and switch readers to it.
 
     ``stage(building, snapshot_name, previous)`` fills the staging folder ``building`` (one
@@ -212,7 +199,11 @@ def _publish_snapshot(published_root: Path, stage: Stage) -> tuple[Path, dict[st
     _switch_current(published_root, snapshot)
     _ensure_serving_link(published_root)
     _prune(snapshots, keep=snapshot)
-    return snapshot, manifest
+    return Publication(
+        snapshot=snapshot,
+        as_of_month=str(manifest["published_as_of_month"]),
+        row_counts={name: table["rows_this_version"] for name, table in _tables(manifest).items()},
+    )
 
 
 def _tables(manifest: dict[str, object]) -> dict[str, dict[str, object]]:
@@ -295,11 +286,14 @@ def _schema(
     return [(row[0], row[1]) for row in rows]
 
 
-def _link_other_months(previous: Path, folder: Path, month: str) -> None:
+def _link_other_months(previous: Path, folder: Path, month: str | None) -> None:
+    """Hard-link the previous snapshot's files of a table, but ``month``'s (None: every file)."""
     if not previous.is_dir():
         return
     for file in previous.glob("*.parquet"):
-        if file.name == f"{month}.parquet" or file.name.startswith(f"{month}--"):
+        if month is not None and (
+            file.name == f"{month}.parquet" or file.name.startswith(f"{month}--")
+        ):
             continue
         os.link(file, folder / file.name)
 
@@ -371,7 +365,11 @@ def _write_manifest(
             for table in tables
         },
     }
-    (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return _save_manifest(staging, manifest)
+
+
+def _save_manifest(folder: Path, manifest: dict[str, object]) -> dict[str, object]:
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
 
 
