@@ -537,15 +537,17 @@ def bench_size(size: str, args: argparse.Namespace, env: Mapping[str, str]) -> d
         part["planned"] = planned
         figures["backfill"] = part if earlier is None else join_backfill(earlier, part)
         print_stages(f"backfill of {len(backfill_months)} months", part)
-    if "backfill" in figures and (is_incomplete(figures["backfill"]) or args.backfill_through):
-        # Through the last month too: the one month can be measured on its own (--merge).
-        print(f"  backfill stopped after as-of {args.backfill_through}: no one-month phase")
-        figures["rows"] = extract_rows(root)
-        return figures
+    if "backfill" in figures:
+        # The backfill's own data size: the one month after it loads one more extract month.
+        figures["backfill"]["rows"] = figures["rows"] = extract_rows(root)
+        if is_incomplete(figures["backfill"]) or args.backfill_through:
+            # Through the last month too: the one month can be measured on its own (--merge).
+            print(f"  backfill stopped after as-of {args.backfill_through}: no one-month phase")
+            return figures
     print(f"  one month: as-of {last} in a fresh process", flush=True)
     figures["one_month"] = replan_in_child(root, [last], env, "month")
     print_stages(f"one month (as-of {last})", figures["one_month"])
-    figures["rows"] = extract_rows(root)
+    figures["one_month"]["rows"] = figures["rows"] = extract_rows(root)
     if size in args.series_sizes:
         print(f"  many series: bookings per {' x '.join(SERIES_KEYS)}", flush=True)
         phase = run_phase(
@@ -795,16 +797,21 @@ def slope(x: Sequence[float], y: Sequence[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / denominator
 
 
+def phase_rows(figures: Mapping[str, Any], scenario: str) -> int:
+    """The extract rows a phase ran on.
+
+    Its own count, else (JSON files before 2026-11-25) the size's, counted after its last
+    phase: after a one month, that overstates the backfill's by one extract month.
+    """
+    return int(figures[scenario].get("rows") or figures.get("rows") or 0)
+
+
 def scaling_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Scaling exponents of time against data size between consecutive sizes and overall."""
     sizes = sorted((size for size in results if results[size].get("rows")), key=SIZES.index)
     if len(sizes) < 2:
         return ["scaling exponent: needs at least two sizes"]
-    rows = [results[size]["rows"] for size in sizes]
-    lines = [
-        "scaling exponent of time against data size (log-log slope; 1.0 = linear):",
-        "  rows: " + ", ".join(f"{size} {n:,}" for size, n in zip(sizes, rows, strict=True)),
-    ]
+    lines = ["scaling exponent of time against data size (log-log slope; 1.0 = linear):"]
     for scenario in ("one_month", "backfill"):
         present = [size for size in sizes if scenario in results[size]]
         months = {len(results[size][scenario]["months"]) for size in present}
@@ -814,7 +821,11 @@ def scaling_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
             continue
         if len(present) < 2:
             continue
-        x = [results[size]["rows"] for size in present]
+        x = [phase_rows(results[size], scenario) for size in present]
+        lines.append(
+            f"  {scenario} rows: "
+            + ", ".join(f"{size} {n:,}" for size, n in zip(present, x, strict=True))
+        )
         pairs = list(itertools.pairwise(present))
         for measure in ("wall_s", "cpu_s"):
             y = [results[size][scenario]["total"][measure] for size in present]
@@ -924,6 +935,7 @@ def write_baseline(results: Mapping[str, Any], path: Path) -> None:
                     "load": figures[name]["load"],
                     **({"probe_s": figures[name]["probe_s"]} if "probe_s" in figures[name] else {}),
                     "commit": figures[name].get("commit") or results.get("commit"),
+                    "rows": phase_rows(figures, name),
                 }
         if "series" in figures:
             entry["series"] = {
