@@ -81,6 +81,7 @@ SEED = 7
 END_MONTH = "2026-10"  # the last extract month of the demo; its as-of month is 2026-11
 SIZE_MARKER = "bench_size.json"
 PHASES = ("one_month", "backfill", "series")  # the measured phases of a size's figures
+SCENARIOS = ("one_month", "backfill")  # the phases that re-plan months
 
 STAGES = (
     "startup",
@@ -812,7 +813,7 @@ def scaling_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
     if len(sizes) < 2:
         return ["scaling exponent: needs at least two sizes"]
     lines = ["scaling exponent of time against data size (log-log slope; 1.0 = linear):"]
-    for scenario in ("one_month", "backfill"):
+    for scenario in SCENARIOS:
         present = [size for size in sizes if scenario in results[size]]
         months = {len(results[size][scenario]["months"]) for size in present}
         if len(months) > 1:
@@ -926,7 +927,7 @@ def write_baseline(results: Mapping[str, Any], path: Path) -> None:
     for size, figures in results["sizes"].items():
         entry = dict(sizes.get(size, {}))
         entry["rows"] = figures.get("rows")
-        for name in ("one_month", "backfill"):
+        for name in SCENARIOS:
             if name in figures:
                 entry[name] = {
                     "stages": figures[name]["stages"],
@@ -989,9 +990,14 @@ def report_merged(args: argparse.Namespace) -> int:
             merged = {**results, "sizes": {}, "commit": None}
         for size, figures in results["sizes"].items():
             # A later file's phases (one month, backfill, series) replace the earlier ones;
-            # the phases it did not run are kept, each with the commit it was measured at.
+            # the phases it did not run are kept, each with the commit it was measured at and
+            # the rows it ran on (the file's own count when it has none of its own).
             phases = {
-                name: {**value, "commit": value.get("commit", results.get("commit"))}
+                name: {
+                    **value,
+                    "commit": value.get("commit", results.get("commit")),
+                    **({"rows": phase_rows(figures, name)} if name in SCENARIOS else {}),
+                }
                 if name in PHASES
                 else value
                 for name, value in figures.items()
