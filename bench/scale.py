@@ -835,6 +835,8 @@ def scaling_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
                 for i, (a, b) in enumerate(pairs)
             )
             lines.append(f"  {scenario} total {measure[:-2]}: {steps}; overall {slope(x, y):.2f}")
+        for a, b in pairs:
+            lines.extend(above_linear(scenario, a, b, results))
         per_stage = []
         for stage in STAGES:
             y = [
@@ -845,6 +847,50 @@ def scaling_lines(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
                 per_stage.append(f"{stage} {slope(x, y):.2f}")
         lines.append(f"  {scenario} per stage (cpu, overall): " + ", ".join(per_stage))
     return lines
+
+
+def above_linear(
+    scenario: str, small: str, big: str, results: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """When time grows faster than the data from ``small`` to ``big``: by how much, and where.
+
+    The goal is time no faster than linear in the extract rows. Each stage's excess is its time
+    at ``big`` less its time at ``small`` scaled by the rows' ratio; the stages with the largest
+    excess are what keeps the total above linear.
+    """
+    ratio = phase_rows(results[big], scenario) / phase_rows(results[small], scenario)
+    lines = []
+    for measure in ("wall_s", "cpu_s"):
+        before, after = results[small][scenario], results[big][scenario]
+        linear = before["total"][measure] * ratio
+        if after["total"][measure] <= linear:
+            continue
+        excess = {
+            stage: after["stages"].get(stage, {}).get(measure, 0.0)
+            - before["stages"].get(stage, {}).get(measure, 0.0) * ratio
+            for stage in STAGES
+        }
+        largest = sorted((item for item in excess.items() if item[1] > 0), key=lambda i: -i[1])
+        lines.append(
+            f"  {scenario} {small}->{big} faster than linear ({measure[:-2]}): "
+            f"{after['total'][measure]:.0f} s against {linear:.0f} s at x{ratio:.2f} the rows; "
+            "above linear: "
+            + ", ".join(
+                f"{stage} +{seconds:.0f} s{_times_linear(stage, measure, ratio, before, after)}"
+                for stage, seconds in largest[:4]
+            )
+        )
+    return lines
+
+
+def _times_linear(
+    stage: str, measure: str, ratio: float, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> str:
+    """`` (1.25x linear)``: a stage's time at the bigger size over its linear projection."""
+    earlier = before["stages"].get(stage, {}).get(measure, 0.0)
+    if not earlier:
+        return ""
+    return f" ({after['stages'][stage][measure] / (earlier * ratio):.2f}x linear)"
 
 
 def series_lines(size: str, figures: Mapping[str, Any]) -> list[str]:
