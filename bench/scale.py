@@ -33,7 +33,8 @@ apportioned by wall time); ``orchestration`` is Dagster's share of the run outsi
 of a re-plan phase it also records the disk the home's warehouse and publication take.
 
 Then the scaling exponent: the log-log slope of time against data size (rows in the
-extracts) between consecutive sizes, for the total and per stage, and the ratio of every stage
+extracts each phase ran on) between consecutive sizes, for the total and per stage (naming the
+stages above linear when a step grows faster), and the ratio of every stage
 to ``bench/baseline.json`` (written by ``--update-baseline``), so a slowdown shows in review.
 
 Timings come from a shared 2-core machine: the load average is printed with every phase, and
