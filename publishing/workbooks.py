@@ -255,7 +255,7 @@ def read_teams(serving_db: Path, as_of: dt.date, scenario: str = OFFICIAL) -> li
     work = work.drop(columns=unused)
     # Each rep's rows of work, by position: a team takes its reps' rows in one go. Filtering
     # the whole frame once per manager cost managers x rows: at `xlarge` (1,500 managers,
-    # ~470,000 rows) read_teams took 24-26 s, and takes 7-9 s so.
+    # ~470,000 rows) read_teams took 24-26 s; by position it takes 7-9 s.
     rows_of_rep = work.groupby("rep_id", sort=False).indices
     none = np.empty(0, dtype=np.intp)
     teams = []
