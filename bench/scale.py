@@ -860,38 +860,26 @@ def above_linear(
     excess are what keeps the total above linear.
     """
     ratio = phase_rows(results[big], scenario) / phase_rows(results[small], scenario)
+    before, after = results[small][scenario], results[big][scenario]
     lines = []
     for measure in ("wall_s", "cpu_s"):
-        before, after = results[small][scenario], results[big][scenario]
         linear = before["total"][measure] * ratio
         if after["total"][measure] <= linear:
             continue
-        excess = {
-            stage: after["stages"].get(stage, {}).get(measure, 0.0)
-            - before["stages"].get(stage, {}).get(measure, 0.0) * ratio
-            for stage in STAGES
-        }
-        largest = sorted((item for item in excess.items() if item[1] > 0), key=lambda i: -i[1])
+        shown = []
+        for stage in STAGES:
+            was = before["stages"].get(stage, {}).get(measure, 0.0) * ratio
+            now = after["stages"].get(stage, {}).get(measure, 0.0)
+            if now > was:
+                factor = f" ({now / was:.2f}x linear)" if was else ""
+                shown.append((now - was, f"{stage} +{now - was:.0f} s{factor}"))
+        shown.sort(key=lambda item: -item[0])
         lines.append(
             f"  {scenario} {small}->{big} faster than linear ({measure[:-2]}): "
             f"{after['total'][measure]:.0f} s against {linear:.0f} s at x{ratio:.2f} the rows; "
-            "above linear: "
-            + ", ".join(
-                f"{stage} +{seconds:.0f} s{_times_linear(stage, measure, ratio, before, after)}"
-                for stage, seconds in largest[:4]
-            )
+            f"above linear: {', '.join(text for _, text in shown[:4])}"
         )
     return lines
-
-
-def _times_linear(
-    stage: str, measure: str, ratio: float, before: Mapping[str, Any], after: Mapping[str, Any]
-) -> str:
-    """`` (1.25x linear)``: a stage's time at the bigger size over its linear projection."""
-    earlier = before["stages"].get(stage, {}).get(measure, 0.0)
-    if not earlier:
-        return ""
-    return f" ({after['stages'][stage][measure] / (earlier * ratio):.2f}x linear)"
 
 
 def series_lines(size: str, figures: Mapping[str, Any]) -> list[str]:
